@@ -1,0 +1,1 @@
+"""Channels and the process: the CLI, the server and every chat channel."""

@@ -1,0 +1,1 @@
+"""The conversation core: knows the Valethon Helpdesk, knows no channel."""

@@ -1,0 +1,1 @@
+"""The Valethon Helpdesk API v1 client and its models."""

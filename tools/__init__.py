@@ -1,0 +1,1 @@
+"""The model's tools, one module per helpdesk area."""
