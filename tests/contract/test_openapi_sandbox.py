@@ -1,0 +1,387 @@
+"""The sandbox conforms to helpdesk-openapi.yaml: a schemathesis run over every operation.
+
+Every generated request is sent to the sandbox as jane (Bearer token), and each response must
+not be a server error and must conform to the spec: a documented status code, the declared
+content type and the response schema. A second test walks the happy and error paths the
+random run rarely reaches (real ids, manager actions, chat life cycle, 409s) and validates
+those responses against the same spec.
+
+The run changes sandbox state (tickets, chats, jane's profile), so the module resets the
+sandbox before and after itself through the back office.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "helpdesk-openapi.yaml"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+JANE = ("jane@acme.example", "demo-jane")
+MIKE = ("mike@acme.example", "demo-mike")
+LEE = ("lee@globex.example", "demo-lee")
+# Status codes seen per operation during the random run, printed at the end (pytest -s).
+SEEN: Counter[tuple[str, int]] = Counter()
+
+
+@dataclass(frozen=True)
+class Api:
+    """Where the sandbox serves the Helpdesk API and how to talk to it as a seeded user."""
+
+    base_url: str
+    api_base: str
+
+    def login(self, user: tuple[str, str]) -> dict[str, Any]:
+        response = httpx.post(
+            f"{self.api_base}/auth/login",
+            json={"username": user[0], "password": user[1]},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def bearer(self, user: tuple[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.login(user)['access_token']}"}
+
+    def reset(self) -> None:
+        response = httpx.post(f"{self.base_url}/sandbox/reset", timeout=30)
+        assert response.status_code in (200, 204), response.text
+
+
+@pytest.fixture(scope="module")
+def api(sandbox_thread: Any) -> Iterator[Api]:
+    api = Api(base_url=sandbox_thread.base_url.rstrip("/"), api_base=sandbox_thread.api_base)
+    api.reset()
+    yield api
+    api.reset()
+    if SEEN:
+        print("\nstatus codes seen per operation:")
+        for (label, status), count in sorted(SEEN.items()):
+            print(f"  {label:45} {status} x{count}")
+
+
+@pytest.fixture(scope="module")
+def jane_headers(api: Api) -> dict[str, str]:
+    return api.bearer(JANE)
+
+
+@pytest.fixture(scope="module")
+def api_schema(api: Api) -> schemathesis.BaseSchema:
+    schema = schemathesis.openapi.from_path(SPEC_PATH)
+    schema.config.update(base_url=api.api_base)
+    return schema
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+def _headers_for(case: schemathesis.Case, jane_headers: dict[str, str]) -> dict[str, str]:
+    # Logout revokes the access token it is sent with: fuzz it anonymously so that the
+    # shared token stays valid for the other operations.
+    if case.operation.path == "/auth/logout":
+        return {}
+    return jane_headers
+
+
+def _keep_jane_password(case: schemathesis.Case) -> None:
+    # Only a wrong current password may reach /profile/password, so jane keeps hers.
+    body = case.body
+    if (
+        case.operation.path == "/profile/password"
+        and isinstance(body, dict)
+        and body.get("current_password") == JANE[1]
+    ):
+        body["current_password"] = "not-" + JANE[1]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_conforms(case: schemathesis.Case, jane_headers: dict[str, str]) -> None:
+    _keep_jane_password(case)
+    response = case.call_and_validate(headers=_headers_for(case, jane_headers), checks=CHECKS)
+    SEEN[(f"{case.method} {case.operation.path}", response.status_code)] += 1
+
+
+# ---------------------------------------------------------------- targeted scenarios
+
+
+@pytest.fixture
+def spec(api: Api, api_schema: schemathesis.BaseSchema) -> schemathesis.BaseSchema:
+    """The spec, on a freshly reset sandbox (the random run leaves its traces behind)."""
+    api.reset()
+    return api_schema
+
+
+def call(
+    spec: schemathesis.BaseSchema,
+    method: str,
+    path: str,
+    *,
+    expect: int,
+    headers: dict[str, str] | None = None,
+    **parts: Any,
+) -> Any:
+    """Send one request built from the spec's operation and validate the response against it."""
+    operation = spec[path][method]
+    case = operation.Case(**parts)
+    response = case.call_and_validate(headers=headers or {}, checks=CHECKS)
+    assert response.status_code == expect, (
+        f"{method} {path} {parts}: expected {expect}, got {response.status_code} {response.text}"
+    )
+    if response.headers.get("content-type", [""])[0].startswith("application/json"):
+        return response.json()
+    return response.text
+
+
+def test_sandbox_serves_this_spec(api: Api) -> None:
+    response = httpx.get(f"{api.api_base}/openapi.yaml", timeout=10)
+    assert response.status_code == 200
+    assert yaml.safe_load(response.text) == yaml.safe_load(SPEC_PATH.read_text())
+
+
+def test_auth_flows_conform(api: Api, spec: schemathesis.BaseSchema) -> None:
+    tokens = api.login(JANE)
+    refresh = {"refresh_token": tokens["refresh_token"]}
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    call(spec, "POST", "/auth/login", expect=401, body={"username": JANE[0], "password": "x"})
+    call(spec, "POST", "/auth/refresh", expect=200, body=refresh)
+    status = call(spec, "GET", "/auth/status", expect=200, headers=bearer)
+    assert status["authenticated"] is True
+    assert status["user"]["email"] == JANE[0]
+    assert call(spec, "GET", "/auth/status", expect=200)["user"] is None
+    call(spec, "GET", "/auth/oauth/providers", expect=200)
+    call(spec, "GET", "/auth/oauth/url", expect=200, query={"provider": "google"})
+    call(spec, "GET", "/auth/oauth/url", expect=400, query={"provider": "apple"})
+    call(spec, "POST", "/auth/logout", expect=200, headers=bearer, body=refresh)
+    call(spec, "POST", "/auth/refresh", expect=401, body=refresh)
+    call(spec, "GET", "/profile", expect=401, headers=bearer)
+    call(spec, "GET", "/profile", expect=401)
+
+
+def test_profile_and_company_data_conform(api: Api, spec: schemathesis.BaseSchema) -> None:
+    jane = api.bearer(JANE)
+    profile = call(spec, "GET", "/profile", expect=200, headers=jane)
+    assert profile["permissions"]["can_create_tickets"] is True
+    call(spec, "PUT", "/profile", expect=200, headers=jane, body={"phone": "+1-555-0100"})
+    call(spec, "PUT", "/profile", expect=400, headers=jane, body={})
+    wrong = {"current_password": "wrong-password", "new_password": "long-enough-1"}
+    call(spec, "POST", "/profile/password", expect=400, headers=jane, body=wrong)
+    init = call(spec, "GET", "/init", expect=200, headers=jane)
+    assert init["data"]["user"]["email"] == JANE[0]
+    assert call(spec, "GET", "/init", expect=200)["data"]["user"] is None
+    call(spec, "GET", "/branding.css", expect=200)
+    assert call(spec, "GET", "/outages", expect=200, headers=jane)["outages"]
+    call(spec, "GET", "/outages", expect=200, headers=jane, query={"include_resolved": True})
+    assert call(spec, "GET", "/job-types", expect=200, headers=jane)["job_types"]
+    call(spec, "GET", "/features", expect=200, headers=jane)
+
+
+def test_ticket_flows_conform(api: Api, spec: schemathesis.BaseSchema) -> None:
+    jane, lee = api.bearer(JANE), api.bearer(LEE)
+    listed = call(spec, "GET", "/tickets", expect=200, headers=jane, query={"limit": 100})
+    assert listed["tickets"], "jane has seeded tickets"
+    ticket_id = listed["tickets"][0]["ticket_id"]
+    path = {"ticket_id": ticket_id}
+    call(spec, "GET", "/tickets/{ticket_id}", expect=200, headers=jane, path_parameters=path)
+    call(spec, "GET", "/tickets/{ticket_id}", expect=404, headers=lee, path_parameters=path)
+    update = {"status": "closed"}
+    closed = call(
+        spec,
+        "PUT",
+        "/tickets/{ticket_id}",
+        expect=200,
+        headers=jane,
+        path_parameters=path,
+        body=update,
+    )
+    assert closed["data"]["closed_at"] is not None
+    reopened = call(
+        spec,
+        "PUT",
+        "/tickets/{ticket_id}",
+        expect=200,
+        headers=jane,
+        path_parameters=path,
+        body={"status": "open"},
+    )
+    assert reopened["data"]["closed_at"] is None
+    comment = {"comment": "Contract test comment"}
+    call(
+        spec,
+        "POST",
+        "/tickets/{ticket_id}/comments",
+        expect=201,
+        headers=jane,
+        path_parameters=path,
+        body=comment,
+    )
+    new = {"subject": "Contract test", "description": "Created by the contract test", "priority": 2}
+    created = call(spec, "POST", "/tickets", expect=201, headers=jane, body=new)
+    assert created["requires_approval"] is False
+    call(spec, "POST", "/tickets", expect=400, headers=jane, body={**new, "priority": 6})
+    call(spec, "POST", "/tickets", expect=400, headers=jane, body={**new, "subject": "x" * 256})
+    sam = api.bearer(("sam@acme.example", "demo-sam"))
+    call(spec, "POST", "/tickets", expect=403, headers=sam, body=new)
+    call(spec, "GET", "/tickets", expect=400, headers=jane, query={"limit": 101})
+    huge = {"subject": "big", "description": "x" * (1024 * 1024 + 1)}
+    call(spec, "POST", "/tickets", expect=413, headers=jane, body=huge)
+
+
+def test_approval_flows_conform(api: Api, spec: schemathesis.BaseSchema) -> None:
+    jane, mike = api.bearer(JANE), api.bearer(MIKE)
+    assert (
+        call(spec, "GET", "/tickets/approvals/count", expect=200, headers=jane)["is_manager"]
+        is False
+    )
+    count = call(spec, "GET", "/tickets/approvals/count", expect=200, headers=mike)
+    assert count == {**count, "is_manager": True, "pending_count": 2}
+    call(spec, "GET", "/tickets/approvals", expect=403, headers=jane)
+    call(spec, "GET", "/tickets/team", expect=403, headers=jane)
+    call(spec, "GET", "/tickets/team", expect=200, headers=mike)
+    pending = call(spec, "GET", "/tickets/approvals", expect=200, headers=mike)["tickets"]
+    assert len(pending) == 2
+    first, second = ({"ticket_id": t["ticket_id"]} for t in pending)
+    call(
+        spec,
+        "POST",
+        "/tickets/{ticket_id}/approve",
+        expect=403,
+        headers=jane,
+        path_parameters=first,
+    )
+    call(
+        spec,
+        "POST",
+        "/tickets/{ticket_id}/approve",
+        expect=200,
+        headers=mike,
+        path_parameters=first,
+    )
+    call(
+        spec,
+        "POST",
+        "/tickets/{ticket_id}/approve",
+        expect=409,
+        headers=mike,
+        path_parameters=first,
+    )
+    reason = {"reason": "Needs budget approval first."}
+    rejected = call(
+        spec,
+        "POST",
+        "/tickets/{ticket_id}/reject",
+        expect=200,
+        headers=mike,
+        path_parameters=second,
+        body=reason,
+    )
+    assert rejected["data"]["status"] == "closed"
+    assert rejected["data"]["approval_status"] == "rejected"
+
+
+def test_assets_and_kb_conform(api: Api, spec: schemathesis.BaseSchema) -> None:
+    jane, mike = api.bearer(JANE), api.bearer(MIKE)
+    for headers in (jane, mike):
+        assets = call(spec, "GET", "/assets", expect=200, headers=headers)["assets"]
+        if assets:
+            path = {"asset_id": assets[0]["asset_id"]}
+            call(
+                spec, "GET", "/assets/{asset_id}", expect=200, headers=headers, path_parameters=path
+            )
+    found = call(spec, "GET", "/kb/articles", expect=200, headers=jane, query={"search": "VPN"})
+    assert found["articles"]
+    path = {"article_id": found["articles"][0]["article_id"]}
+    call(spec, "GET", "/kb/articles/{article_id}", expect=200, headers=jane, path_parameters=path)
+    call(
+        spec,
+        "GET",
+        "/kb/articles/{article_id}",
+        expect=404,
+        headers=jane,
+        path_parameters={"article_id": 10**9},
+    )
+
+
+def test_chat_life_cycle_conforms(api: Api, spec: schemathesis.BaseSchema) -> None:
+    jane = api.bearer(JANE)
+    chat = call(spec, "POST", "/chat/start", expect=200, headers=jane)
+    path = {"chat_id": chat["chat_id"]}
+    say = {"message": "My laptop won't connect to the Wi-Fi network"}
+    sent = call(
+        spec,
+        "POST",
+        "/chat/{chat_id}/messages",
+        expect=200,
+        headers=jane,
+        path_parameters=path,
+        body=say,
+    )
+    history = call(
+        spec, "GET", "/chat/{chat_id}/messages", expect=200, headers=jane, path_parameters=path
+    )
+    assert [m["sender_type"] for m in history["messages"]][-2:] == ["user", "ai"]
+    after = call(
+        spec,
+        "GET",
+        "/chat/{chat_id}/messages",
+        expect=200,
+        headers=jane,
+        path_parameters=path,
+        query={"since": sent["created_at"]},
+    )
+    assert [m["sender_type"] for m in after["messages"]] == ["ai"]
+    call(
+        spec,
+        "GET",
+        "/chat/{chat_id}/messages",
+        expect=404,
+        headers=api.bearer(LEE),
+        path_parameters=path,
+    )
+    moved = call(
+        spec, "POST", "/chat/{chat_id}/transfer", expect=200, headers=jane, path_parameters=path
+    )
+    assert moved["status"] == "waiting_agent"
+    call(spec, "POST", "/chat/{chat_id}/ticket", expect=201, headers=jane, path_parameters=path)
+    again = call(
+        spec, "POST", "/chat/{chat_id}/ticket", expect=409, headers=jane, path_parameters=path
+    )
+    assert isinstance(again["ticket_number"], int)
+    call(spec, "POST", "/chat/{chat_id}/end", expect=200, headers=jane, path_parameters=path)
+    call(spec, "POST", "/chat/{chat_id}/end", expect=200, headers=jane, path_parameters=path)
+    call(
+        spec,
+        "POST",
+        "/chat/{chat_id}/messages",
+        expect=409,
+        headers=jane,
+        path_parameters=path,
+        body=say,
+    )
+    call(spec, "POST", "/chat/{chat_id}/transfer", expect=409, headers=jane, path_parameters=path)
