@@ -1,0 +1,1 @@
+"""Prompt text (Markdown files); loaded by bot.prompts. No code lives here."""
