@@ -1,0 +1,200 @@
+"""Tool declarations (ToolSpec), the context they run in, and the registry the engine uses.
+
+A tool is plain data plus one async callable: a name, a description (from
+`prompts/tools/<name>.md`), a strict pydantic model of its arguments (whose JSON schema is
+what the model sees), the handler, and whether it writes (`needs_confirmation`). Tools reach
+the helpdesk only through `ToolContext`, with the requesting user's own token. A handler
+returns a `ToolOutcome` (a JSON object for the model, plus any KB sources); a Helpdesk error
+it does not handle becomes a short model-visible `{"error": ...}` here, never an exception in
+the turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot import prompts
+from bot.helpdesk.client import HelpdeskClient
+from bot.helpdesk.credentials import UserAuth
+from bot.helpdesk.errors import (
+    Conflict,
+    HelpdeskError,
+    HelpdeskUnavailable,
+    NotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from bot.helpdesk.models import Profile
+from bot.llm import ToolSchema
+from bot.messages import Source
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What this user may do, from their profile and the company's enabled modules."""
+
+    can_create_tickets: bool = False
+    can_view_assets: bool = False
+    is_manager: bool = False
+    modules: frozenset[str] = frozenset({"tickets", "kb", "chat"})
+
+    @classmethod
+    def from_profile(cls, profile: Profile, modules: Iterable[str] | None = None) -> Capabilities:
+        perms = profile.permissions
+        asset_access = (perms.asset_edit or "None") != "None"
+        return cls(
+            can_create_tickets=perms.can_create_tickets,
+            can_view_assets=perms.can_view_assets and asset_access,
+            is_manager=perms.ismgr,
+            modules=frozenset(modules) if modules is not None else cls().modules | {"assets"},
+        )
+
+    def has_module(self, name: str) -> bool:
+        return name in self.modules
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """Everything a tool may use: the helpdesk as this user, and who the user is."""
+
+    helpdesk: HelpdeskClient
+    auth: UserAuth
+    profile: Profile
+    capabilities: Capabilities
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutcome:
+    """A tool's result: `data` goes to the model as JSON; `sources` may be cited."""
+
+    data: Mapping[str, Any]
+    sources: tuple[Source, ...] = ()
+    primary_sources: bool = False  # True: the answer is drawn from these (an article read)
+    handoff_reason: str | None = None  # escalate_to_human: the engine performs the transfer
+
+    def as_model_text(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class WritePreview:
+    """Exactly what a write will do, for the confirm-request (rendered by each channel)."""
+
+    title: str
+    fields: tuple[tuple[str, str], ...]
+    # Facts the user should see before confirming, found deterministically (not by the
+    # model): an active outage, an open ticket that looks like the same problem.
+    notices: tuple[str, ...] = ()
+    similar_ticket_number: int | None = None  # offer "comment on this ticket instead"
+
+
+def always(_: Capabilities) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec(Generic[ArgsT]):
+    name: str
+    args: type[ArgsT]
+    run: Callable[[ToolContext, ArgsT], Awaitable[ToolOutcome]]
+    needs_confirmation: bool = False
+    allowed: Callable[[Capabilities], bool] = always
+    # For writes: what will be written, shown to the user before they confirm.
+    preview: Callable[[ToolContext, ArgsT], Awaitable[WritePreview]] | None = None
+    # For writes whose outcome is unknown (the helpdesk timed out after it may have acted):
+    # look for the write's effect since `since`; an outcome means it did happen.
+    reconcile: Callable[[ToolContext, ArgsT, datetime], Awaitable[ToolOutcome | None]] | None = None
+    description: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            object.__setattr__(self, "description", prompts.load(f"tools/{self.name}"))
+        if self.needs_confirmation and self.preview is None:
+            raise ValueError(f"write tool {self.name} needs a preview")
+
+    def schema(self) -> ToolSchema:
+        parameters = self.args.model_json_schema()
+        parameters.pop("title", None)
+        return ToolSchema(name=self.name, description=self.description, parameters=parameters)
+
+    def parse(self, raw_arguments: str) -> ArgsT:
+        """The model's JSON arguments, validated; raises ToolArgumentsError with a hint."""
+        try:
+            return self.args.model_validate_json(raw_arguments or "{}")
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
+                for err in exc.errors()[:5]
+            )
+            raise ToolArgumentsError(self.name, problems) from exc
+
+
+class ToolArgumentsError(ValueError):
+    """The model called a tool with arguments its schema rejects."""
+
+    def __init__(self, tool: str, problems: str) -> None:
+        super().__init__(f"invalid arguments for {tool}: {problems}")
+        self.tool = tool
+        self.problems = problems
+
+
+def openai_tool(schema: ToolSchema) -> dict[str, Any]:
+    """A tool in the Chat Completions `tools` format."""
+    return {
+        "type": "function",
+        "function": {
+            "name": schema.name,
+            "description": schema.description,
+            "parameters": dict(schema.parameters),
+        },
+    }
+
+
+def describe_helpdesk_error(exc: HelpdeskError) -> str:
+    """A short sentence about a failed helpdesk call, safe for the model and the user."""
+    if isinstance(exc, NotFound):
+        return "not found (or not visible to this user)"
+    if isinstance(exc, PermissionDenied):
+        return "this user is not allowed to do that"
+    if isinstance(exc, Conflict):
+        return f"the helpdesk refused: {exc.error or 'conflict'}"
+    if isinstance(exc, ValidationFailed):
+        return f"the helpdesk rejected the request: {exc.error or 'invalid input'}"
+    if isinstance(exc, RateLimited):
+        return "the helpdesk is busy right now; try again in a moment"
+    if isinstance(exc, OutcomeUnknown):
+        return "the helpdesk did not answer in time; it is unknown whether this went through"
+    if isinstance(exc, HelpdeskUnavailable):
+        return "the helpdesk is not reachable right now"
+    return "the helpdesk could not do that right now"
+
+
+class ToolRegistry:
+    """The tools the composition root built; offers each user only what they may use."""
+
+    def __init__(self, specs: Iterable[ToolSpec[Any]]) -> None:
+        self._specs: dict[str, ToolSpec[Any]] = {}
+        for spec in specs:
+            if spec.name in self._specs:
+                raise ValueError(f"tool {spec.name} declared twice")
+            self._specs[spec.name] = spec
+
+    def __iter__(self) -> Any:
+        return iter(self._specs.values())
+
+    def get(self, name: str) -> ToolSpec[Any] | None:
+        return self._specs.get(name)
+
+    def offered(self, capabilities: Capabilities) -> list[ToolSpec[Any]]:
+        return [spec for spec in self._specs.values() if spec.allowed(capabilities)]
