@@ -50,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs every request URL at INFO; our own modules log what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command == "sandbox":
             asyncio.run(_until_stopped(_run_sandbox(args)))
@@ -77,8 +79,7 @@ async def _until_stopped(work: Coroutine[Any, Any, None]) -> None:
 
 
 async def _run_sandbox(args: argparse.Namespace) -> None:
-    from sandbox.app import SandboxConfig
-    from sandbox.runner import serve_sandbox
+    from sandbox.runner import SandboxConfig, serve_sandbox
 
     config = SandboxConfig(db_path=args.db, access_ttl=args.access_ttl)
     await serve_sandbox(host=args.host, port=args.port, config=config)
