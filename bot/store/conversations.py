@@ -1,0 +1,159 @@
+"""Conversations: creation, the ownership state machine, helpdesk chat and relay cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, or_, select, update
+
+from bot.store._base import StoreBase, resolve_now
+from bot.store.errors import InvalidTransition
+from bot.store.models import ConversationRow
+from bot.store.records import OWNER_TRANSITIONS, Conversation, Owner, conversation_from_row
+
+_C = ConversationRow
+
+
+class ConversationStore(StoreBase):
+    async def get_or_create_conversation(
+        self,
+        channel: str,
+        conversation_key: str,
+        *,
+        user_key: str,
+        address: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> Conversation:
+        """The conversation for (channel, key), created owned by the bot if new.
+
+        Race-safe: concurrent callers and replicas all get the same row. A non-None
+        ``address`` replaces the stored one (channels may move a conversation, e.g. a
+        Teams serviceUrl change), so proactive sends use the latest.
+        """
+        now = resolve_now(now)
+        new_address = dict(address) if address is not None else None
+        insert = (
+            self._insert(_C)
+            .values(
+                channel=channel,
+                conversation_key=conversation_key,
+                user_key=user_key,
+                address=new_address,
+                owner="bot",
+                owner_changed_at=now,
+                last_seq=0,
+                created_at=now,
+                last_activity_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "conversation_key"])
+            .returning(_C)
+        )
+        async with self._writing() as session:
+            row = await session.scalar(insert)
+            if row is None:
+                row = (
+                    await session.scalars(
+                        select(_C).where(
+                            _C.channel == channel, _C.conversation_key == conversation_key
+                        )
+                    )
+                ).one()
+                if new_address is not None and row.address != new_address:
+                    row.address = new_address
+            return conversation_from_row(row)
+
+    async def get_conversation(self, conversation_id: int) -> Conversation | None:
+        async with self._reading() as session:
+            row = await session.get(_C, conversation_id)
+            return conversation_from_row(row) if row is not None else None
+
+    async def find_conversation(self, channel: str, conversation_key: str) -> Conversation | None:
+        query = select(_C).where(_C.channel == channel, _C.conversation_key == conversation_key)
+        async with self._reading() as session:
+            row = await session.scalar(query)
+            return conversation_from_row(row) if row is not None else None
+
+    async def set_owner(
+        self,
+        conversation_id: int,
+        *,
+        expected: Owner,
+        new: Owner,
+        agent_name: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Compare-and-set the owner; False when the owner is no longer ``expected``.
+
+        Only the handoff state machine's moves are allowed (InvalidTransition otherwise).
+        ``agent_name`` is recorded when an agent takes over; returning to the bot clears it.
+        """
+        if (expected, new) not in OWNER_TRANSITIONS:
+            raise InvalidTransition(expected, new)
+        values: dict[str, Any] = {"owner": new, "owner_changed_at": resolve_now(now)}
+        if new == "bot":
+            values["agent_name"] = None
+        elif agent_name is not None:
+            values["agent_name"] = agent_name
+        return await self._update_conversation(conversation_id, values, _C.owner == expected)
+
+    async def set_agent_name(self, conversation_id: int, agent_name: str | None) -> bool:
+        return await self._update_conversation(conversation_id, {"agent_name": agent_name})
+
+    async def set_helpdesk_chat(self, conversation_id: int, chat_id: int | None) -> bool:
+        """Record the conversation's helpdesk chat session.
+
+        A different chat than before resets the relay cursor: the old chat's cursor means
+        nothing in the new one.
+        """
+        same_chat = _C.helpdesk_chat_id == chat_id
+        values = {
+            "helpdesk_chat_id": chat_id,
+            "relay_cursor": case((same_chat, _C.relay_cursor), else_=None),
+            "relay_last_message_id": case((same_chat, _C.relay_last_message_id), else_=None),
+        }
+        return await self._update_conversation(conversation_id, values)
+
+    async def advance_relay_cursor(
+        self, conversation_id: int, *, chat_id: int, cursor: datetime, last_message_id: int
+    ) -> bool:
+        """Move the relay cursor forward after the messages up to it were delivered.
+
+        Never moves backwards (an older or equal cursor is ignored and False returned), and
+        never applies to a chat the conversation has since left, so a late or stale relay
+        cannot make agent messages be delivered twice.
+        """
+        return await self._update_conversation(
+            conversation_id,
+            {"relay_cursor": cursor, "relay_last_message_id": last_message_id},
+            _C.helpdesk_chat_id == chat_id,
+            or_(_C.relay_cursor.is_(None), _C.relay_cursor < cursor),
+        )
+
+    async def set_summary(self, conversation_id: int, *, summary: str, up_to_seq: int) -> bool:
+        """Store the rolling summary of messages up to ``up_to_seq``; never goes back."""
+        return await self._update_conversation(
+            conversation_id,
+            {"summary": summary, "summary_up_to_seq": up_to_seq},
+            or_(_C.summary_up_to_seq.is_(None), _C.summary_up_to_seq < up_to_seq),
+        )
+
+    async def conversations_in_handoff(self) -> list[Conversation]:
+        """Conversations owned by a human or waiting for one: the relay's work list."""
+        query = select(_C).where(_C.owner != "bot").order_by(_C.id)
+        async with self._reading() as session:
+            return [conversation_from_row(row) for row in await session.scalars(query)]
+
+    async def _update_conversation(
+        self, conversation_id: int, values: Mapping[str, Any], *conditions: Any
+    ) -> bool:
+        statement = (
+            update(_C)
+            .where(_C.id == conversation_id, *conditions)
+            .values(dict(values))
+            .returning(_C.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._writing() as session:
+            return (await session.scalar(statement)) is not None

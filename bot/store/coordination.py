@@ -1,0 +1,202 @@
+"""Cross-process coordination: exactly-once event claims, expiring leases, turn locks.
+
+Every guarantee here is one atomic statement, so it holds between coroutines, between
+processes and between replicas sharing a PostgreSQL database:
+
+- ``claim_event`` is ``INSERT ... ON CONFLICT DO NOTHING``: one caller inserts the row.
+- ``acquire_lease`` is ``INSERT ... ON CONFLICT DO UPDATE ... WHERE holder = me OR
+  expired``: a lease moves only to its holder (renewal) or away from an expired holder.
+
+Lease expiry compares timestamps written by the replicas' own clocks (NTP-synced hosts
+are assumed); keep TTLs well above the expected skew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.store._base import StoreBase, resolve_now
+from bot.store.errors import LockTimeout
+from bot.store.models import LeaseRow, ProcessedEventRow
+
+logger = logging.getLogger(__name__)
+
+_L = LeaseRow
+
+#: Source under which used link-token ids (jti) are recorded in processed_events.
+LINK_JTI_SOURCE = "link-jti"
+
+#: A turn's lease outlives the 60 s turn deadline, and is renewed every TTL/3 while held.
+TURN_LOCK_TTL_S = 120.0
+TURN_LOCK_WAIT_S = 30.0
+_FIRST_RETRY_S = 0.01
+_MAX_RETRY_S = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+
+class HeldLease:
+    """Handle on a lease held by ``turn_lock``; ``lost`` turns True if a renewal failed
+    because someone else took the lease over (the holder should stop writing)."""
+
+    __slots__ = ("holder", "lost", "name")
+
+    def __init__(self, name: str, holder: str) -> None:
+        self.name = name
+        self.holder = holder
+        self.lost = False
+
+
+class CoordinationStore(StoreBase):
+    async def claim_event(self, source: str, event_id: str, *, now: datetime | None = None) -> bool:
+        """True for exactly one caller per (source, event_id); False for every repeat."""
+        insert = (
+            self._insert(ProcessedEventRow)
+            .values(source=source, event_id=event_id, created_at=resolve_now(now))
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(ProcessedEventRow.event_id)
+        )
+        async with self._writing() as session:
+            return (await session.scalar(insert)) is not None
+
+    async def use_link_token(self, jti: str, *, now: datetime | None = None) -> bool:
+        """Spend a signed link token: True the first time its ``jti`` is seen, then False.
+
+        Kept in processed_events, so ``prune_events`` must keep rows longer than a link
+        token lives (10 minutes); its signature expiry refuses it after that anyway.
+        """
+        return await self.claim_event(LINK_JTI_SOURCE, jti, now=now)
+
+    async def prune_events(self, *, older_than: datetime) -> int:
+        """Forget processed ids recorded before ``older_than``; returns how many."""
+        statement = delete(ProcessedEventRow).where(ProcessedEventRow.created_at < older_than)
+        async with self._writing() as session:
+            result = cast(CursorResult[Any], await session.execute(statement))
+            return result.rowcount
+
+    async def acquire_lease(
+        self, name: str, holder: str, *, ttl_s: float, now: datetime | None = None
+    ) -> bool:
+        """Take ``name`` for ``ttl_s`` seconds: insert it if absent, take it over if it
+        expired, extend it if ``holder`` already holds it. False while another holds it."""
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be positive")
+        now = resolve_now(now)
+        insert = self._insert(_L).values(
+            name=name, holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_s)
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "holder": insert.excluded.holder,
+                "expires_at": insert.excluded.expires_at,
+                "acquired_at": insert.excluded.acquired_at,
+            },
+            where=or_(_L.holder == insert.excluded.holder, _L.expires_at <= now),
+        ).returning(_L.name)
+        async with self._writing() as session:
+            return (await session.scalar(statement)) is not None
+
+    async def renew_lease(
+        self, name: str, holder: str, *, ttl_s: float, now: datetime | None = None
+    ) -> bool:
+        """Extend a lease ``holder`` still holds; False if it was taken over (or released).
+
+        A lease that expired but was not taken over is still the holder's: nobody else
+        can have acted under it without acquiring it first.
+        """
+        now = resolve_now(now)
+        statement = (
+            update(_L)
+            .where(_L.name == name, _L.holder == holder)
+            .values(expires_at=now + timedelta(seconds=ttl_s))
+            .returning(_L.name)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._writing() as session:
+            return (await session.scalar(statement)) is not None
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Give the lease up at once; False if ``holder`` did not hold it."""
+        statement = delete(_L).where(_L.name == name, _L.holder == holder).returning(_L.name)
+        async with self._writing() as session:
+            return (await session.scalar(statement)) is not None
+
+    async def get_lease(self, name: str) -> Lease | None:
+        async with self._reading() as session:
+            row = await session.scalar(select(_L).where(_L.name == name))
+            if row is None:
+                return None
+            return Lease(row.name, row.holder, row.acquired_at, row.expires_at)
+
+    @asynccontextmanager
+    async def turn_lock(
+        self,
+        conversation_id: int,
+        *,
+        holder: str,
+        ttl_s: float = TURN_LOCK_TTL_S,
+        wait_s: float = TURN_LOCK_WAIT_S,
+    ) -> AsyncIterator[HeldLease]:
+        """Hold the conversation's turn lease: one turn at a time per conversation, across
+        coroutines, processes and replicas; different conversations never wait on each other.
+
+        ``holder`` names the process (e.g. the replica id); each acquisition gets its own
+        token, so two turns of one process exclude each other too. Waits with a short
+        jittered backoff, raising LockTimeout after ``wait_s``. Renewed every ``ttl_s / 3``
+        while held; released on exit (if the release is lost, the lease expires after
+        ``ttl_s``).
+        """
+        held = HeldLease(f"turn:{conversation_id}", f"{holder}/{uuid.uuid4().hex[:12]}")
+        await self._wait_for_lease(held.name, held.holder, ttl_s=ttl_s, wait_s=wait_s)
+        renewer = asyncio.create_task(self._keep_renewed(held, ttl_s), name=f"renew {held.name}")
+        try:
+            yield held
+        finally:
+            renewer.cancel()
+            # asyncio.wait does not re-raise the renewer's cancellation, but ours still
+            # propagates if this task is cancelled meanwhile.
+            await asyncio.wait([renewer])
+            await self.release_lease(held.name, held.holder)
+
+    async def _wait_for_lease(self, name: str, holder: str, *, ttl_s: float, wait_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        delay = _FIRST_RETRY_S
+        while not await self.acquire_lease(name, holder, ttl_s=ttl_s):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise LockTimeout(name, waited_s=wait_s)
+            # Jitter keeps waiters of one conversation from retrying in lockstep.
+            await self._sleep(min(delay * random.uniform(0.5, 1.0), remaining))
+            delay = min(delay * 2, _MAX_RETRY_S)
+
+    async def _keep_renewed(self, held: HeldLease, ttl_s: float) -> None:
+        while True:
+            await self._sleep(ttl_s / 3)
+            try:
+                renewed = await self.renew_lease(held.name, held.holder, ttl_s=ttl_s)
+            except SQLAlchemyError as exc:  # transient; the next tick retries within the TTL
+                logger.warning("renewing lease %s failed: %s", held.name, type(exc).__name__)
+                continue
+            if not renewed:
+                held.lost = True
+                logger.warning("lease %s was taken over while held", held.name)
+                return
