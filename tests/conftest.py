@@ -1,0 +1,68 @@
+"""Shared pytest fixtures: a fresh sandbox helpdesk per test, a threaded one per session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from sandbox.runner import RunningSandbox, SandboxThread, start_sandbox
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    """A sandbox on a free loopback port with freshly seeded in-memory data."""
+    async with start_sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def sandbox_thread() -> Iterator[SandboxThread]:
+    """One sandbox for the session, served from a background thread (for sync tools)."""
+    with SandboxThread() as running:
+        yield running
+
+
+@pytest.fixture
+async def sandbox_http(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client whose base URL is the sandbox API base (no auth)."""
+    async with httpx.AsyncClient(base_url=sandbox.api_base, timeout=10) as client:
+        yield client
+
+
+async def login(
+    client: httpx.AsyncClient, api_base: str, email: str, password: str
+) -> dict[str, Any]:
+    """Log in over HTTP; returns the login body (access_token, refresh_token, user, ...)."""
+    response = await client.post(
+        f"{api_base}/auth/login", json={"username": email, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for an access token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+DEMO_PASSWORDS = {
+    "jane@acme.example": "demo-jane",
+    "mike@acme.example": "demo-mike",
+    "sam@acme.example": "demo-sam",
+    "priya@acme.example": "demo-priya",
+    "lee@globex.example": "demo-lee",
+    "nora@globex.example": "demo-nora",
+}
+
+
+async def login_as(client: httpx.AsyncClient, api_base: str, email: str) -> dict[str, str]:
+    """Log a demo account in; returns its bearer header."""
+    body = await login(client, api_base, email, DEMO_PASSWORDS[email])
+    return bearer(body["access_token"])
+
+
+pytest_plugins = ["tests.store_fixtures"]
