@@ -369,7 +369,7 @@ def _error(
 def _unpaired_tool_messages(messages: list[MessageIn]) -> tuple[str, str] | None:
     """The real API's pairing rule: every tool call answered, every tool message a reply."""
     pending: set[str] = set()
-    for i, m in enumerate(messages):
+    for i, m in enumerate([*messages, MessageIn(role="user", content="")]):
         if m.role == "tool":
             if m.tool_call_id not in pending:
                 return f"messages.[{i}].role", (
@@ -379,18 +379,13 @@ def _unpaired_tool_messages(messages: list[MessageIn]) -> tuple[str, str] | None
             pending.discard(m.tool_call_id)
             continue
         if pending:
-            return f"messages.[{i}]", (
+            return "messages", (
                 "An assistant message with 'tool_calls' must be followed by tool messages "
                 "responding to each 'tool_call_id'. The following tool_call_ids did not have "
                 f"response messages: {', '.join(sorted(pending))}"
             )
         if m.role == "assistant":
             pending = {c.id for c in m.tool_calls or ()}
-    if pending:
-        return "messages", (
-            "An assistant message with 'tool_calls' must be followed by tool messages "
-            f"responding to each 'tool_call_id'. Missing: {', '.join(sorted(pending))}"
-        )
     return None
 
 

@@ -252,6 +252,9 @@ _TAIL_FILLER = re.compile(
     re.I,
 )
 
+_FEEDBACK = re.compile(
+    r"^(?:that|this|it|still|nope|no|ok|okay|nothing|didn't|did not)\b.{0,25}$", re.I
+)
 _SUBJECT_TAIL = re.compile(
     r"(?:[\s,;:!.-]|\b(?:urgent(?:ly)?|asap|please|pls|thanks|thank you)\b)+$", re.I
 )
@@ -261,13 +264,16 @@ def _create_ticket(t: str, m: re.Match[str], history: Sequence[str]) -> Decision
     """Subject from the words around the request phrase; an earlier problem if there are none."""
     after = _CONNECTORS.sub("", t[m.end() :]).strip()
     before = _TAIL_FILLER.sub("", t[: m.start()]).strip()
+    if _FEEDBACK.match(before):
+        before = ""  # "that didn't help, open a ticket": the problem was stated earlier
     problem = after if len(after) >= 8 else before
     description = t
     if len(problem) < 8:
         earlier = next((h for h in reversed(history) if _is_problem(h)), None)
         if earlier is None:
             return Decision("create_needs_details", text="Sure — what should the ticket be about?")
-        problem = description = _flat(earlier)
+        problem = _flat(earlier)
+        description = f"{problem}\n\n{t}"
     sentence = re.split(r"(?<=[.!?])\s", problem, maxsplit=1)[0]
     subject = _trim(_SUBJECT_TAIL.sub("", sentence) or sentence, _MAX_SUBJECT)
     subject = subject[:1].upper() + subject[1:]
