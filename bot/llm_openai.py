@@ -1,0 +1,401 @@
+"""The ChatModel over the official `openai` SDK: one streamed Chat Completions step per request.
+
+Works against OpenAI and any OpenAI-compatible server (Azure's v1 endpoint, Ollama, vLLM,
+LM Studio). The request streams (`stream=True`, `stream_options.include_usage`), offers tools
+in the `{"type": "function", ...}` format and leaves `parallel_tool_calls` to the server.
+Streamed tool-call deltas are reassembled per
+https://platform.openai.com/docs/api-reference/chat/streaming, tolerating what compatible
+servers do differently: no usage chunk (usage is then None), usage on the `finish_reason`
+chunk, every tool call complete in one chunk, tool-call deltas without `index` (a delta with
+a new `id` starts a call, one without continues the last), a `finish_reason` of `stop` next
+to tool calls (passed through as sent: the engine looks at `tool_calls`).
+
+The SDK's own retries are off (`max_retries=0`): the engine owns retries. `request.timeout_s`
+is one deadline for the whole step (connect, headers and every chunk). Every SDK and
+transport exception is translated here (`raise ... from exc`), into `bot.llm`'s tree:
+
+    APITimeoutError, asyncio deadline, HTTP 408        ModelTimeout
+    RateLimitError (429)                               ModelRateLimited(retry_after from
+                                                       `retry-after-ms` / `Retry-After`)
+    APIConnectionError, InternalServerError, 5xx,
+    an `error` event mid-stream, anything unforeseen   ModelUnavailable
+    401, 403, 404 and every other 4xx (incl. 400)      ModelConfigError
+    malformed SSE/JSON, a chunk of the wrong shape,
+    no choices at all, no finish_reason (truncated),
+    a tool call without a name                         ModelBadResponse
+
+A 400 is a ModelConfigError, not a ModelBadResponse: the server rejected *our* request
+(unknown parameter, context too long, invalid tool schema), so sending it again cannot help,
+and "not retried" is exactly how the engine treats ModelConfigError. Details carry the status,
+the API's error `code`/`type`/`param` and a hint, never the server's message text, which
+can echo the request (message content) or part of a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+import openai
+from openai.types.chat import (
+    ChatCompletionChunk,
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageFunctionToolCallParam,
+    ChatCompletionMessageParam,
+)
+from openai.types.chat.chat_completion_chunk import ChoiceDeltaToolCall
+
+from bot.llm import (
+    ModelBadResponse,
+    ModelConfigError,
+    ModelError,
+    ModelMessage,
+    ModelRateLimited,
+    ModelRequest,
+    ModelResponse,
+    ModelTimeout,
+    ModelUnavailable,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolSchema,
+    Usage,
+)
+
+__all__ = ["OPENAI_API_URL", "OpenAIChatModel", "openai_chat_model"]
+
+PROVIDER = "openai"
+OPENAI_API_URL = "https://api.openai.com/v1"
+# OpenAI-compatible local servers ignore the key, but the SDK refuses to start without one.
+_NO_KEY = "not-needed"
+
+MaxTokensParam = Literal["max_completion_tokens", "max_tokens"]
+
+
+class OpenAIChatModel:
+    """A `bot.llm.ChatModel` over an `openai.AsyncOpenAI` client (created with max_retries=0)."""
+
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        *,
+        model: str,
+        max_tokens_param: MaxTokensParam = "max_completion_tokens",
+        owns_client: bool = True,
+    ) -> None:
+        self._client = client
+        self._model = model
+        # OpenAI's reasoning models reject `max_tokens`; most compatible servers only know it.
+        self._max_tokens_param = max_tokens_param
+        self._owns_client = owns_client
+
+    @property
+    def name(self) -> str:
+        return f"{PROVIDER}:{self._model}"
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        messages = [_to_openai_message(message) for message in request.messages]
+        tools = [_to_openai_tool(tool) for tool in request.tools]
+        deadline = asyncio.get_running_loop().time() + request.timeout_s
+        step = _StepAccumulator()
+        try:
+            async with asyncio.timeout_at(deadline):
+                chunks = await self._client.chat.completions.create(
+                    model=self._model,
+                    messages=messages,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    tools=tools or openai.omit,
+                    temperature=_given(request.temperature),
+                    max_completion_tokens=self._max_tokens(request, "max_completion_tokens"),
+                    max_tokens=self._max_tokens(request, "max_tokens"),
+                )
+            try:
+                while True:
+                    # A deadline per await, not around the yields: the consumer's own awaits
+                    # between events must never be cancelled by this generator's timer.
+                    async with asyncio.timeout_at(deadline):
+                        chunk = await anext(chunks, None)
+                    if chunk is None:
+                        break
+                    text = step.add(chunk)
+                    if text:
+                        yield TextDelta(text)
+            finally:
+                with contextlib.suppress(Exception):  # the step's outcome is already decided
+                    await chunks.close()
+            response = step.finish()
+        except ModelError:
+            raise
+        except TimeoutError as exc:
+            raise ModelTimeout(
+                PROVIDER, f"no complete answer within {request.timeout_s:g} s"
+            ) from exc
+        except openai.OpenAIError as exc:
+            raise _translate(exc) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelBadResponse(PROVIDER, "the stream carried an undecodable event") from exc
+        except Exception as exc:  # the seam promises: never a vendor or transport exception
+            raise ModelUnavailable(
+                PROVIDER, f"unexpected {type(exc).__module__}.{type(exc).__name__}"
+            ) from exc
+        yield response
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.close()
+
+    def _max_tokens(self, request: ModelRequest, param: MaxTokensParam) -> int | openai.Omit:
+        if request.max_output_tokens is None or param != self._max_tokens_param:
+            return openai.omit
+        return request.max_output_tokens
+
+
+def openai_chat_model(
+    *, model: str, api_key: str | None, base_url: str | None, http_timeout: float = 30
+) -> OpenAIChatModel:
+    """The provider for `LLM_PROVIDER=openai`, built from settings (never from the environment).
+
+    No `api_key` sends a placeholder (local servers need none); no `base_url` means OpenAI.
+    `http_timeout` bounds each HTTP phase (connect, read between bytes); the overall deadline
+    of a step is the request's `timeout_s`.
+    """
+    client = openai.AsyncOpenAI(
+        api_key=api_key or _NO_KEY,
+        base_url=base_url or OPENAI_API_URL,
+        max_retries=0,
+        timeout=http_timeout,
+    )
+    is_openai = urlsplit(base_url or OPENAI_API_URL).hostname == "api.openai.com"
+    return OpenAIChatModel(
+        client,
+        model=model,
+        max_tokens_param="max_completion_tokens" if is_openai else "max_tokens",
+    )
+
+
+# -- request conversion --------------------------------------------------------------------
+
+
+def _given(value: float | None) -> float | openai.Omit:
+    return openai.omit if value is None else value
+
+
+def _to_openai_message(message: ModelMessage) -> ChatCompletionMessageParam:
+    content = message.content or ""
+    if message.role == "system":
+        return {"role": "system", "content": content}
+    if message.role == "user":
+        return {"role": "user", "content": content}
+    if message.role == "tool":
+        if not message.tool_call_id:
+            raise ValueError("a tool message needs the tool_call_id it answers")
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": content}
+    if not message.tool_calls:
+        return {"role": "assistant", "content": content}
+    calls: list[ChatCompletionMessageFunctionToolCallParam] = [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        for call in message.tool_calls
+    ]
+    # Content may be null next to tool calls; an empty string confuses some servers.
+    return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
+
+
+def _to_openai_tool(tool: ToolSchema) -> ChatCompletionFunctionToolParam:
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": dict(tool.parameters),
+        },
+    }
+
+
+# -- stream accumulation -------------------------------------------------------------------
+
+
+@dataclass
+class _PendingCall:
+    id: str | None
+    name: str = ""
+    fragments: list[str] = field(default_factory=list)
+
+
+class _StepAccumulator:
+    """Folds `chat.completion.chunk`s into text deltas and one final ModelResponse."""
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._calls: list[_PendingCall] = []
+        self._by_index: dict[int, _PendingCall] = {}
+        self._usage: Usage | None = None
+        self._finish_reason: str | None = None
+        self._model: str | None = None
+        self._saw_choice = False
+
+    def add(self, chunk: ChatCompletionChunk) -> str:
+        """Take one chunk; returns the assistant text it carried ("" if none)."""
+        try:
+            return self._add(chunk)
+        except (AttributeError, TypeError, ValueError) as exc:
+            # The SDK builds chunks without validation: a wrong shape surfaces here.
+            raise ModelBadResponse(PROVIDER, "a stream chunk has an unexpected shape") from exc
+
+    def _add(self, chunk: ChatCompletionChunk) -> str:
+        if chunk.model:
+            self._model = str(chunk.model)
+        if chunk.usage is not None:  # the last report wins (some servers repeat it)
+            self._usage = Usage(
+                input_tokens=int(chunk.usage.prompt_tokens or 0),
+                output_tokens=int(chunk.usage.completion_tokens or 0),
+            )
+        text = ""
+        for choice in chunk.choices or ():
+            if choice.index not in (0, None):  # we ask for one choice (n=1)
+                continue
+            self._saw_choice = True
+            delta = choice.delta
+            if delta is not None:
+                # A refusal is the model's answer to the user; show it like text.
+                text += (delta.content or "") + (delta.refusal or "")
+                for call_delta in delta.tool_calls or ():
+                    self._add_tool_call(call_delta)
+            if choice.finish_reason:
+                self._finish_reason = str(choice.finish_reason)
+        self._text.append(text)
+        return text
+
+    def _add_tool_call(self, delta: ChoiceDeltaToolCall) -> None:
+        call = self._call_for(delta.index, delta.id or None)
+        if delta.id and call.id is None:
+            call.id = delta.id
+        function = delta.function
+        if function is None:
+            return
+        if function.name and not call.name:
+            call.name = function.name
+        arguments: object = function.arguments
+        if isinstance(arguments, str):
+            call.fragments.append(arguments)
+        elif isinstance(arguments, dict):  # a server that sends an object, not JSON text
+            call.fragments.append(json.dumps(arguments))
+
+    def _call_for(self, index: int | None, call_id: str | None) -> _PendingCall:
+        """The call a delta continues, or a new one (see the module docstring)."""
+        if isinstance(index, int):
+            call = self._by_index.get(index)
+            # A different id at a known index is a new call from a server that reuses index 0.
+            if call is None or (call_id and call.id and call_id != call.id):
+                call = self._new_call(call_id)
+                self._by_index[index] = call
+            return call
+        last = self._calls[-1] if self._calls else None
+        if last is not None and (call_id is None or last.id in (None, call_id)):
+            return last
+        return self._new_call(call_id)
+
+    def _new_call(self, call_id: str | None) -> _PendingCall:
+        call = _PendingCall(id=call_id)
+        self._calls.append(call)
+        return call
+
+    def finish(self) -> ModelResponse:
+        if not self._saw_choice:
+            raise ModelBadResponse(PROVIDER, "the response carried no choices")
+        if self._finish_reason is None:
+            raise ModelBadResponse(PROVIDER, "the stream ended without a finish_reason")
+        if any(not call.name for call in self._calls):
+            raise ModelBadResponse(PROVIDER, "a tool call came without a function name")
+        return ModelResponse(
+            text="".join(self._text),
+            tool_calls=tuple(
+                ToolCall(
+                    id=call.id or f"call_{uuid.uuid4().hex[:24]}",
+                    name=call.name,
+                    arguments="".join(call.fragments),
+                )
+                for call in self._calls
+            ),
+            usage=self._usage,
+            finish_reason=self._finish_reason,
+            model=self._model,
+        )
+
+
+# -- exception translation -----------------------------------------------------------------
+
+_STATUS_HINTS: Mapping[int, str] = {
+    400: "the server rejected the request",
+    401: "check OPENAI_API_KEY",
+    403: "the key may not use this model or endpoint",
+    404: "check LLM_MODEL and OPENAI_BASE_URL",
+    413: "the request is too large",
+    422: "the server rejected the request",
+}
+
+
+def _translate(exc: openai.OpenAIError) -> ModelError:
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelTimeout(PROVIDER, "the HTTP request timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelUnavailable(PROVIDER, "could not connect to the model server")
+    if isinstance(exc, openai.APIStatusError):
+        return _for_status(exc)
+    if isinstance(exc, openai.APIResponseValidationError):
+        return ModelBadResponse(PROVIDER, "the response does not match the API schema")
+    if isinstance(exc, openai.APIError):  # an `error` event inside a 200 stream
+        extra = {"code": exc.code, "type": exc.type}
+        return ModelUnavailable(PROVIDER, "the server reported an error mid-stream", extra)
+    return ModelUnavailable(PROVIDER, f"unexpected {type(exc).__name__}")
+
+
+def _for_status(exc: openai.APIStatusError) -> ModelError:
+    status = exc.status_code
+    extra = {
+        "status": status,
+        "code": exc.code,
+        "type": exc.type,
+        "param": exc.param,
+        "request_id": exc.request_id,
+    }
+    detail = " ".join(
+        part for part in (f"HTTP {status}", exc.code, _STATUS_HINTS.get(status, "")) if part
+    )
+    if status == 429:
+        retry_after = _retry_after(exc.response.headers)
+        return ModelRateLimited(PROVIDER, detail, extra, retry_after=retry_after)
+    if status == 408:
+        return ModelTimeout(PROVIDER, detail, extra)
+    if status >= 500:
+        return ModelUnavailable(PROVIDER, detail, extra)
+    return ModelConfigError(PROVIDER, detail, extra)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait, from OpenAI's `retry-after-ms` or a standard `Retry-After`."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        with contextlib.suppress(ValueError):
+            return max(0.0, float(milliseconds) / 1000)
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    with contextlib.suppress(ValueError):
+        return max(0.0, float(value))
+    try:  # the HTTP-date form
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,1 @@
+"""Test doubles for the systems the bot talks to: each speaks its system's real format."""
