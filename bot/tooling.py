@@ -82,6 +82,9 @@ class ToolOutcome:
     sources: tuple[Source, ...] = ()
     primary_sources: bool = False  # True: the answer is drawn from these (an article read)
     handoff_reason: str | None = None  # escalate_to_human: the engine performs the transfer
+    # A write's helpdesk call got no answer (OutcomeUnknown): it may or may not have happened;
+    # the engine can ask the spec's `reconcile` before telling the user either way.
+    outcome_unknown: bool = False
 
     def as_model_text(self) -> str:
         return json.dumps(self.data, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -110,7 +113,9 @@ class ToolSpec(Generic[ArgsT]):
     run: Callable[[ToolContext, ArgsT], Awaitable[ToolOutcome]]
     needs_confirmation: bool = False
     allowed: Callable[[Capabilities], bool] = always
-    # For writes: what will be written, shown to the user before they confirm.
+    # For writes: what will be written, shown to the user before they confirm. Raises
+    # PreviewError when the write cannot be proposed (e.g. no such ticket); ReauthRequired
+    # propagates like everywhere else.
     preview: Callable[[ToolContext, ArgsT], Awaitable[WritePreview]] | None = None
     # For writes whose outcome is unknown (the helpdesk timed out after it may have acted):
     # look for the write's effect since `since`; an outcome means it did happen.
@@ -147,6 +152,18 @@ class ToolArgumentsError(ValueError):
         super().__init__(f"invalid arguments for {tool}: {problems}")
         self.tool = tool
         self.problems = problems
+
+
+class PreviewError(Exception):
+    """A proposed write cannot be shown for confirmation (no such ticket, not pending, ...).
+
+    `message` is a short sentence safe for the model and the user ("ticket 3018 not found").
+    The engine stores no pending action and gives the model `{"error": message}` instead.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def openai_tool(schema: ToolSchema) -> dict[str, Any]:
