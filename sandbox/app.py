@@ -52,6 +52,7 @@ def api_path(path: str) -> str:
 
 @web.middleware
 async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Log each API request once it has been answered (a slow request appears when done)."""
     if not _is_api(request.path):
         return await handler(request)
     response = await handler(request)
@@ -99,6 +100,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         else:
             message = _STATUS_TEXT.get(exc.status, exc.reason)
         return error_response(exc.status, message, headers=headers)
+    except ConnectionResetError:
+        logger.info("Client went away during %s %s", request.method, request.path)
+        return error_response(400, "Connection lost while reading the request")
     except Exception:
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500, "Internal server error")
@@ -137,6 +141,10 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
         if fault.count is not None:
             fault.count -= 1
         if fault.latency_ms:
+            # Take the whole body first: a client that gives up waiting closes the
+            # connection, and its request must still be processed like a real server would.
+            if request.body_exists:
+                await request.read()
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.status is None:
             break
