@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -27,8 +28,11 @@ def sandbox_thread() -> Iterator[SandboxThread]:
 
 @pytest.fixture
 async def sandbox_http(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client whose base URL is the sandbox API base (no auth)."""
-    async with httpx.AsyncClient(base_url=sandbox.api_base, timeout=10) as client:
+    """An httpx client on the sandbox API base; it keeps no cookies, so auth is per request."""
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    async with httpx.AsyncClient(
+        base_url=sandbox.api_base, timeout=10, cookies=no_cookies
+    ) as client:
         yield client
 
 
