@@ -283,6 +283,7 @@ class _StepAccumulator:
         self._finish_reason: str | None = None
         self._model: str | None = None
         self._chunks = 0
+        self._complete = False  # a whole AIMessage arrived: it cannot have been truncated
 
     def add(self, chunk: BaseMessage) -> str:
         self._chunks += 1
@@ -300,6 +301,7 @@ class _StepAccumulator:
             for part in chunk.tool_call_chunks:
                 self._add_fragment(part["index"], part["id"], part["name"], part["args"])
         elif isinstance(chunk, AIMessage):  # a model without streaming yields one message
+            self._complete = True
             for call in chunk.tool_calls:
                 self._add_fragment(None, call["id"], call["name"], json.dumps(call["args"]))
             for bad in chunk.invalid_tool_calls:
@@ -341,10 +343,12 @@ class _StepAccumulator:
     def finish(self) -> ModelResponse:
         if not self._chunks:
             raise ModelBadResponse(PROVIDER, "the model returned no chunks")
-        if self._finish_reason is None:
-            raise ModelBadResponse(PROVIDER, "the stream ended without a finish reason")
         if any(not call.name for call in self._calls):
             raise ModelBadResponse(PROVIDER, "a tool call came without a function name")
+        if self._finish_reason is None and self._complete:
+            self._finish_reason = "tool_calls" if self._calls else "stop"
+        if self._finish_reason is None:
+            raise ModelBadResponse(PROVIDER, "the stream ended without a finish reason")
         usage = None
         if self._input_tokens is not None:
             usage = Usage(input_tokens=self._input_tokens, output_tokens=self._output_tokens)

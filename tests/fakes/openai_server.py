@@ -42,6 +42,7 @@ __all__ = [
     "Hang",
     "Malformed",
     "OpenAIFake",
+    "RawReply",
     "RecordedRequest",
     "Step",
     "closed_port_base_url",
@@ -103,7 +104,7 @@ class ErrorReply:
 
     status: int
     message: str = "scripted failure"
-    type: str = "server_error"
+    type: str | None = None  # None: "server_error" for 5xx, "invalid_request_error" otherwise
     code: str | None = None
     retry_after: str | None = None  # the Retry-After header value, sent as is
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -139,7 +140,23 @@ class Malformed:
     prefix_text: str = "Partial "
 
 
-Step = Completion | ErrorReply | Hang | Malformed
+@dataclass(frozen=True)
+class RawReply:
+    """Any body verbatim with a 200, e.g. SSE events of a shape no real server sends.
+
+    `RawReply.sse({"choices": "oops"}, "[DONE]")` builds an event stream from payloads.
+    """
+
+    body: str
+    content_type: str = "text/event-stream"
+
+    @classmethod
+    def sse(cls, *payloads: object) -> RawReply:
+        events = [p if isinstance(p, str) else json.dumps(p) for p in payloads]
+        return cls("".join(f"data: {event}\n\n" for event in events))
+
+
+Step = Completion | ErrorReply | Hang | Malformed | RawReply
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,9 @@ class OpenAIFake:
     def reply_malformed(self, kind: MalformedKind, *, prefix_text: str = "Partial ") -> None:
         self.enqueue(Malformed(kind=kind, prefix_text=prefix_text))
 
+    def reply_raw(self, body: str, *, content_type: str = "text/event-stream") -> None:
+        self.enqueue(RawReply(body=body, content_type=content_type))
+
     # -- inspection ------------------------------------------------------------------------
 
     @property
@@ -212,13 +232,15 @@ class OpenAIFake:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=2.0
+        )
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock, shutdown_timeout=2.0).start()
+        await web.SockSite(self._runner, sock).start()
 
     async def close(self) -> None:
         self._release.set()  # hanging handlers return now
@@ -261,6 +283,8 @@ class OpenAIFake:
         body = body if isinstance(body, dict) else {}
         if isinstance(step, ErrorReply):
             return _scripted_error(step)
+        if isinstance(step, RawReply):
+            return web.Response(status=200, body=step.body.encode(), content_type=step.content_type)
         if isinstance(step, Hang) and not step.prefix_text:
             await self._release.wait()
             return _error_response(504, "released at teardown")
@@ -443,7 +467,8 @@ def _scripted_error(step: ErrorReply) -> web.Response:
             content_type=step.content_type,
             headers=headers,
         )
-    error = {"message": step.message, "type": step.type, "param": None, "code": step.code}
+    kind = step.type or ("server_error" if step.status >= 500 else "invalid_request_error")
+    error = {"message": step.message, "type": kind, "param": None, "code": step.code}
     return web.json_response({"error": error}, status=step.status, headers=headers)
 
 
