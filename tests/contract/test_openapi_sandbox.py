@@ -12,6 +12,7 @@ sandbox before and after itself through the back office.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,11 +32,60 @@ from schemathesis.specs.openapi.checks import (
 )
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "helpdesk-openapi.yaml"
+LIST_KEYS = ("tickets", "assets", "articles", "messages")
+TICKET_LISTS = ("/tickets", "/tickets/approvals", "/tickets/team")
+
+
+def _requested(case: schemathesis.Case, name: str, default: int) -> int | None:
+    value = case.query.get(name, default) if isinstance(case.query, dict) else default
+    return value if type(value) is int else None
+
+
+def _json_ok(response: Any) -> Any:
+    """The body of a 200 JSON response, else None."""
+    content_type = response.headers.get("content-type", [""])[0]
+    if response.status_code != 200 or not content_type.startswith("application/json"):
+        return None
+    return response.json()
+
+
+def pagination_is_consistent(ctx: Any, response: Any, case: schemathesis.Case) -> None:
+    """`pagination` echoes the request and `total_pages = ceil(total / size)` (decisions)."""
+    body = _json_ok(response)
+    if not isinstance(body, dict) or not isinstance(body.get("pagination"), dict):
+        return
+    pages = body["pagination"]
+    size_name = "limit" if "limit" in pages else "per_page"
+    page, size = _requested(case, "page", 1), _requested(case, size_name, 20)
+    items = next(body[key] for key in LIST_KEYS if key in body)
+    total, total_pages = pages["total"], pages["total_pages"]
+    assert total_pages == math.ceil(total / pages[size_name]), f"inconsistent {pages}"
+    if page is not None and size is not None:
+        assert (pages["page"], pages[size_name]) == (page, size), f"{pages} for {case.query}"
+        expected = max(0, min(size, total - (page - 1) * size))
+        assert len(items) == expected, f"{len(items)} items on {pages}, expected {expected}"
+
+
+def lists_are_ordered(ctx: Any, response: Any, case: schemathesis.Case) -> None:
+    """Ticket lists are newest first; chat messages oldest first, strictly increasing."""
+    body = _json_ok(response)
+    if not isinstance(body, dict):
+        return
+    if case.operation.path in TICKET_LISTS:
+        stamps = [ticket["created_at"] for ticket in body["tickets"]]
+        assert stamps == sorted(stamps, reverse=True), "tickets are not newest first"
+    if isinstance(body.get("messages"), list):
+        stamps = [message["created_at"] for message in body["messages"]]
+        assert stamps == sorted(set(stamps)), "messages are not strictly oldest first"
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    pagination_is_consistent,
+    lists_are_ordered,
 ]
 JANE = ("jane@acme.example", "demo-jane")
 MIKE = ("mike@acme.example", "demo-mike")
