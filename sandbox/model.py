@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -105,6 +105,7 @@ class ChatRequest(_Wire):
     messages: list[MessageIn] = Field(min_length=1)
     tools: list[ToolIn] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
     stream: bool | None = False
     stream_options: StreamOptions | None = None
 
@@ -180,6 +181,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     messages = [_to_message(m) for m in chat.messages]
     offered = _offered(chat)
     decision = decide(messages, offered)
+    if chat.parallel_tool_calls is False and len(decision.calls) > 1:
+        decision = replace(decision, calls=decision.calls[:1])
     prompt_tokens = _estimate_tokens(_prompt_chars(chat))
     tool_calls = [
         {

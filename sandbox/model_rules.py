@@ -78,6 +78,7 @@ def decide(messages: Sequence[Message], offered: frozenset[str]) -> Decision:
 
 _GREETING = {"hi", "hello", "hey", "hiya", "yo", "morning", "good", "afternoon", "evening"}
 _THANKS = {"thanks", "thank", "thx", "ty", "cheers", "great", "perfect", "awesome", "cool"}
+_ACK = {"yes", "no", "yep", "nope", "sure", "ok", "okay", "fine", "alright", "k"}
 _FILLER = {"there", "you", "so", "much", "very", "a", "lot", "ok", "okay", "all", "bye"}
 _FILLER |= {"goodbye", "got", "it", "team", "bot", "again", "many", "that", "helps", "helped"}
 _NUMBER = r"#?\s?(\d{3,7})\b"
@@ -179,9 +180,11 @@ def _classify(text: str, history: Sequence[str]) -> Decision:
     """The user's intent as a Decision whose calls are not yet filtered by what is offered."""
     t = _flat(text)
     words = re.findall(r"[a-z']+", t.lower())
+    if words and set(words) <= _ACK:
+        return Decision("small_talk", text=small_talk(kind="ack"))
     if words and len(words) <= 6 and set(words) <= _GREETING | _THANKS | _FILLER:
         thanks = bool(set(words) & _THANKS) or "bye" in words or "goodbye" in words
-        return Decision("small_talk", text=small_talk(thanks=thanks))
+        return Decision("small_talk", text=small_talk(kind="thanks" if thanks else "greeting"))
     if _CHAT_TO_TICKET.search(t):
         return Decision("create_ticket_from_chat", calls=(Planned("create_ticket_from_chat"),))
     if m := _REJECT.search(t):
@@ -380,8 +383,10 @@ _CAPABILITY = {
 }
 
 
-def small_talk(*, thanks: bool) -> str:
-    if thanks:
+def small_talk(*, kind: str) -> str:
+    if kind == "ack":
+        return "OK. Is there anything else I can help you with?"
+    if kind == "thanks":
         return "You're welcome! Is there anything else I can help you with?"
     return (
         "Hi! I'm the IT helpdesk assistant. I can answer IT questions from the knowledge "

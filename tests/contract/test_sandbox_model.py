@@ -236,12 +236,22 @@ async def test_a_new_problem_in_the_create_request_wins_over_an_earlier_one(
     assert (name, args["subject"]) == ("create_ticket", "Also my laptop won't charge")
 
 
-async def test_greeting_is_answered_without_tools(client: openai.AsyncOpenAI) -> None:
-    completion = await ask(client, [SYSTEM, {"role": "user", "content": "Hi there!"}])
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("Hi there!", "I'm the IT helpdesk assistant"),
+        ("thanks so much", "You're welcome"),
+        ("ok", "anything else"),
+    ],
+)
+async def test_small_talk_is_answered_without_tools(
+    client: openai.AsyncOpenAI, text: str, reply: str
+) -> None:
+    completion = await ask(client, [SYSTEM, {"role": "user", "content": text}])
 
     assert completion.choices[0].message.tool_calls is None
     assert completion.choices[0].finish_reason == "stop"
-    assert "helpdesk" in (completion.choices[0].message.content or "")
+    assert reply in (completion.choices[0].message.content or "")
 
 
 async def test_system_marker_after_the_user_message_is_not_intent(
@@ -265,6 +275,12 @@ async def test_vpn_problem_calls_outages_and_kb_in_parallel(client: openai.Async
     ]
     ids = [c.id for c in completion.choices[0].message.tool_calls or ()]
     assert len(set(ids)) == 2
+    serial = await ask(
+        client,
+        [SYSTEM, {"role": "user", "content": "VPN is not working"}],
+        parallel_tool_calls=False,
+    )
+    assert calls_of(serial) == [("check_outages", {})]
 
 
 # --- only offered tools ----------------------------------------------------------------------
@@ -489,15 +505,15 @@ async def test_streamed_tool_calls_are_reassembled_by_the_sdk_helper(
     client: openai.AsyncOpenAI,
 ) -> None:
     messages = [SYSTEM, {"role": "user", "content": "My wifi keeps dropping in meeting rooms"}]
-    argument_deltas = 0
+    argument_deltas: dict[str, int] = {}
     async with client.chat.completions.stream(
         model="gpt-4.1-mini",
         messages=messages,
         tools=ALL_TOOLS,
     ) as stream:
         async for event in stream:
-            if event.type == "tool_calls.function.arguments.delta":
-                argument_deltas += 1
+            if event.type == "tool_calls.function.arguments.delta" and event.arguments_delta:
+                argument_deltas[event.name] = argument_deltas.get(event.name, 0) + 1
         final = await stream.get_final_completion()
 
     assert calls_of(final) == [
@@ -505,7 +521,7 @@ async def test_streamed_tool_calls_are_reassembled_by_the_sdk_helper(
         ("search_kb", {"query": "My wifi keeps dropping in meeting rooms"}),
     ]
     assert final.choices[0].finish_reason == "tool_calls"
-    assert argument_deltas >= 3  # arguments arrive split across chunks
+    assert argument_deltas["search_kb"] >= 2  # arguments arrive split across chunks
 
 
 async def test_stream_chunks_follow_the_wire_format(client: openai.AsyncOpenAI) -> None:
@@ -524,6 +540,7 @@ async def test_stream_chunks_follow_the_wire_format(client: openai.AsyncOpenAI) 
         and tool_deltas[0].function.name == "create_ticket"
     )
     assert all(d.index == 0 and d.id is None for d in tool_deltas[1:])
+    assert len(tool_deltas) > 3
     arguments = "".join((d.function.arguments or "") for d in tool_deltas if d.function)
     assert json.loads(arguments)["subject"] == "Printer jammed on floor 2"
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
