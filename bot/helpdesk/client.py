@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any, Self
 
@@ -74,6 +75,11 @@ def _iso_utc(moment: datetime | str) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _refuse_cookies() -> CookieJar:
+    # Login answers with a session cookie; a pool shared by all users must not keep it.
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 class HelpdeskClient:
     """The Valethon Helpdesk API v1, one async method per endpoint the bot uses."""
 
@@ -89,9 +95,9 @@ class HelpdeskClient:
         backoff_max: float = 8.0,
         on_tokens_refreshed: TokensRefreshed | None = None,
     ) -> None:
-        """``http`` is shared and stays open if given; otherwise the client owns its own."""
+        """``http`` is shared and stays open if given (its cookies are never sent); else owned."""
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
+        self._http = http if http is not None else httpx.AsyncClient(cookies=_refuse_cookies())
         timeout = httpx.Timeout(
             connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
         )

@@ -188,7 +188,7 @@ class Transport:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._attempt_deadline):
-                response = await self._http.request(
+                request = self._http.build_request(
                     method,
                     self._base_url + path,
                     headers=headers,
@@ -196,6 +196,10 @@ class Transport:
                     params=dict(params) if params else None,
                     timeout=self._timeout,
                 )
+                # The pool serves every user: a session cookie set by one user's login must
+                # never ride along on anyone's request. This API is spoken with bearer only.
+                request.headers.pop("Cookie", None)
+                response = await self._http.send(request)
         except _NEVER_SENT as exc:
             reason = f"Cannot connect ({type(exc).__name__})"
             raise _Retry(HelpdeskUnavailable(reason, method=method, path=path)) from exc

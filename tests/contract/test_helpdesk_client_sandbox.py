@@ -68,6 +68,20 @@ async def test_login_status_refresh_and_logout(helpdesk: HelpdeskClient) -> None
     assert (caught.value.status, caught.value.path) == (401, "/auth/refresh")
 
 
+@pytest.mark.parametrize("pool", ["owned", "shared"])
+async def test_one_users_session_cookie_never_reaches_another_call(sandbox: Any, pool: str) -> None:
+    # Login also sets the SPA's hd_session cookie; the pool is shared by every user.
+    async with httpx.AsyncClient() as shared:
+        http = shared if pool == "shared" else None
+        async with HelpdeskClient(sandbox.api_base, http=http) as helpdesk:
+            await helpdesk.login(*JANE)
+            assert (await helpdesk.init()).user is None
+            lee = await sign_in(helpdesk, LEE)
+            assert (await helpdesk.get_profile(lee)).email == LEE[0]
+            lee.access_token = "revoked-or-garbage"
+            assert (await helpdesk.auth_status(lee)).authenticated is False
+
+
 async def test_wrong_password_is_an_auth_error(helpdesk: HelpdeskClient) -> None:
     with pytest.raises(AuthError) as caught:
         await helpdesk.login(JANE[0], "not-her-password")
