@@ -119,7 +119,7 @@ async def _decide(ctx: ToolContext, ticket_number: int, reason: str | None) -> T
         return ToolOutcome({"error": not_pending(ticket_number)})
     except HelpdeskError as exc:
         return failed(f"could not {verb} ticket {ticket_number}", exc)
-    outcome = f"{verb}d"
+    outcome = "approved" if reason is None else "rejected"
     return ToolOutcome(
         {
             "status": "done",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import Outage, Ticket
@@ -158,11 +159,18 @@ def related_outages(text: str, outages: Sequence[Outage]) -> list[Outage]:
 _OUTAGE_PHRASES = {"degraded": "degraded", "outage": "down", "maintenance": "under maintenance"}
 
 
+def _clock_time(moment: datetime) -> str:
+    """ "09:10 UTC" today, "28 Nov 09:10 UTC" on another day."""
+    moment = moment.astimezone(UTC)
+    day = "" if moment.date() == datetime.now(UTC).date() else f"{moment:%d %b} "
+    return f"{day}{moment:%H:%M} UTC"
+
+
 def outage_notice(outage: Outage) -> str:
     """ "VPN is degraded at Main Office since 09:10 UTC (VPN disconnects at Main Office)"."""
     state = _OUTAGE_PHRASES.get(outage.status, status_label(outage.status))
     where = f" at {outage.site_name}" if outage.site_name else ""
-    since = f" since {outage.started_at:%H:%M} UTC" if outage.started_at else ""
+    since = f" since {_clock_time(outage.started_at)}" if outage.started_at else ""
     return f"{outage.service} is {state}{where}{since} ({outage.title})"
 
 
