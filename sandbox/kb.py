@@ -37,7 +37,8 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Query or document terms: lower-cased, stemmed; stop words removed."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS]
+    lowered = text.lower().replace("wi-fi", "wifi").replace("e-mail", "email")
+    return [stem(w) for w in _WORD.findall(lowered) if w not in _STOP_WORDS]
 
 
 def _tags(row: dict[str, Any]) -> list[str]:

@@ -13,7 +13,15 @@ from typing import Any
 
 from sandbox.auth import hash_password
 from sandbox.db import Database, dumps, iso
-from sandbox.seed_tickets import ACME_TICKETS, GLOBEX_TICKETS, SeedTicket
+from sandbox.seed_data import (
+    ACME_TICKETS,
+    ASSETS,
+    FALLBACK_ARTICLES,
+    GLOBEX_TICKETS,
+    JOB_TYPES,
+    USERS,
+    SeedTicket,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,318 +36,6 @@ DEMO_ACCOUNTS = [
     ("nora@globex.example", "demo-nora", "Globex manager"),
 ]
 
-# (employee_number, company, site, email, first, last, phone, department, manager,
-#  can_create_tickets, asset_edit, ismgr)
-_USERS: list[tuple[Any, ...]] = [
-    (
-        7,
-        ACME,
-        5,
-        "mike@acme.example",
-        "Mike",
-        "Chen",
-        "+1-555-0107",
-        "IT Manager",
-        None,
-        True,
-        "Modify",
-        True,
-    ),
-    (
-        42,
-        ACME,
-        5,
-        "jane@acme.example",
-        "Jane",
-        "Smith",
-        "+1-555-0123",
-        "Engineering",
-        7,
-        True,
-        "Read Only",
-        False,
-    ),
-    (
-        43,
-        ACME,
-        5,
-        "priya@acme.example",
-        "Priya",
-        "Patel",
-        "+1-555-0143",
-        "Finance",
-        7,
-        True,
-        "Read Only",
-        False,
-    ),
-    (
-        57,
-        ACME,
-        6,
-        "sam@acme.example",
-        "Sam",
-        "Rivera",
-        "+1-555-0157",
-        "Warehouse",
-        7,
-        False,
-        "None",
-        False,
-    ),
-    (
-        61,
-        ACME,
-        5,
-        "olivia@acme.example",
-        "Olivia",
-        "Brooks",
-        "+1-555-0161",
-        "Sales",
-        7,
-        True,
-        "Read Only",
-        False,
-    ),
-    (
-        64,
-        ACME,
-        5,
-        "raj@acme.example",
-        "Raj",
-        "Kumar",
-        "+1-555-0164",
-        "Engineering",
-        7,
-        True,
-        "Read Only",
-        False,
-    ),
-    (
-        100,
-        GLOBEX,
-        10,
-        "nora@globex.example",
-        "Nora",
-        "Kim",
-        "+1-555-0200",
-        "Operations Manager",
-        None,
-        True,
-        "Modify",
-        True,
-    ),
-    (
-        101,
-        GLOBEX,
-        10,
-        "lee@globex.example",
-        "Lee",
-        "Park",
-        "+1-555-0201",
-        "Operations",
-        100,
-        True,
-        "Read Only",
-        False,
-    ),
-    (
-        102,
-        GLOBEX,
-        10,
-        "ben@globex.example",
-        "Ben",
-        "Ortiz",
-        "+1-555-0202",
-        "Logistics",
-        100,
-        True,
-        "Read Only",
-        False,
-    ),
-    (
-        103,
-        GLOBEX,
-        10,
-        "ana@globex.example",
-        "Ana",
-        "Silva",
-        "+1-555-0203",
-        "Marketing",
-        100,
-        True,
-        "Read Only",
-        False,
-    ),
-]
-
-JOB_TYPES = [
-    ("General", "Anything that fits no other category", False),
-    ("Hardware", "Laptops, monitors, printers, phones and peripherals", False),
-    ("Software", "Installing, updating or fixing applications", False),
-    ("Network", "VPN, Wi-Fi, wired network and internet access", False),
-    ("Email", "Outlook, mailboxes, calendars and spam", False),
-    ("Account & Password", "Sign-in problems, password resets, MFA", False),
-    ("Access Request", "Access to systems, shares or groups (needs manager approval)", True),
-    ("Hardware Request", "New or replacement equipment (needs manager approval)", True),
-    ("Software Request", "New software or licenses (needs manager approval)", True),
-]
-
-# (asset_id, company, machine_name, type, status, serial, manufacturer, model, owner, site)
-_ASSETS: list[tuple[Any, ...]] = [
-    (
-        200,
-        ACME,
-        "HP LaserJet Pro",
-        "printer",
-        "in_use",
-        "VNB3K12345",
-        "HP",
-        "LaserJet Pro M404dn",
-        None,
-        5,
-    ),
-    (201, ACME, "ACME-LT-042", "laptop", "in_use", "5CG2041XYZ", "Dell", "Latitude 7440", 42, 5),
-    (202, ACME, "ACME-MON-042", "monitor", "in_use", "CN0U2723QE", "Dell", "U2723QE", 42, 5),
-    (203, ACME, "ACME-LT-007", "laptop", "in_use", "C02FK1ABCD", "Apple", "MacBook Pro 14", 7, 5),
-    (204, ACME, "ACME-PH-007", "phone", "in_use", "F2LXK9ABCD", "Apple", "iPhone 15", 7, 5),
-    (205, ACME, "ACME-LT-043", "laptop", "in_use", "5CG2041ABC", "Dell", "Latitude 5440", 43, 5),
-    (206, ACME, "ACME-HH-057", "handheld", "repair", "S20123456", "Zebra", "TC52", 57, 6),
-    (
-        207,
-        ACME,
-        "Zebra ZD421 Label Printer",
-        "printer",
-        "in_use",
-        "D4J221800",
-        "Zebra",
-        "ZD421",
-        None,
-        6,
-    ),
-    (208, ACME, "ACME-LT-061", "laptop", "in_use", "PF3ABCD1", "Lenovo", "ThinkPad T14", 61, 5),
-    (209, ACME, "ACME-PH-061", "phone", "in_use", "F2LXK9EFGH", "Apple", "iPhone 14", 61, 5),
-    (
-        210,
-        ACME,
-        "ACME-LT-064",
-        "laptop",
-        "in_use",
-        "PF3ABCD2",
-        "Lenovo",
-        "ThinkPad X1 Carbon",
-        64,
-        5,
-    ),
-    (211, ACME, "ACME-MON-064", "monitor", "in_use", "CN0P2723DE", "Dell", "P2723DE", 64, 5),
-    (
-        212,
-        ACME,
-        "ACME-LT-SPARE1",
-        "laptop",
-        "in_stock",
-        "5CG2041SP1",
-        "Dell",
-        "Latitude 7440",
-        None,
-        5,
-    ),
-    (
-        213,
-        ACME,
-        "ACME-LT-OLD9",
-        "laptop",
-        "retired",
-        "5CG1700OLD",
-        "Dell",
-        "Latitude 7480",
-        None,
-        5,
-    ),
-    (
-        220,
-        GLOBEX,
-        "GLX-LT-101",
-        "laptop",
-        "in_use",
-        "PF4GLX101",
-        "Lenovo",
-        "ThinkPad T14s",
-        101,
-        10,
-    ),
-    (221, GLOBEX, "GLX-MON-101", "monitor", "in_use", "CN0GLX101", "Dell", "P2422H", 101, 10),
-    (
-        222,
-        GLOBEX,
-        "GLX-LT-100",
-        "laptop",
-        "in_use",
-        "C02GLX100",
-        "Apple",
-        "MacBook Air 13",
-        100,
-        10,
-    ),
-    (223, GLOBEX, "GLX-PH-100", "phone", "in_use", "F2GLX100", "Apple", "iPhone 15", 100, 10),
-    (224, GLOBEX, "GLX-LT-102", "laptop", "in_use", "PF4GLX102", "Lenovo", "ThinkPad E14", 102, 10),
-    (
-        225,
-        GLOBEX,
-        "Brother HL-L6200",
-        "printer",
-        "in_use",
-        "E78GLX0001",
-        "Brother",
-        "HL-L6200DW",
-        None,
-        10,
-    ),
-    (
-        226,
-        GLOBEX,
-        "GLX-LT-103",
-        "laptop",
-        "in_use",
-        "C02GLX103",
-        "Apple",
-        "MacBook Pro 14",
-        103,
-        10,
-    ),
-]
-
-_FALLBACK_ARTICLES: list[dict[str, Any]] = [
-    {
-        "title": "VPN keeps disconnecting",
-        "category": "Network",
-        "tags": ["vpn", "remote"],
-        "summary": "Fix VPN drops: update the client, switch to TCP, avoid captive Wi-Fi.",
-        "body": "# VPN keeps disconnecting\n\n1. Update the VPN client.\n2. Switch the protocol to TCP.\n",
-    },
-    {
-        "title": "Connect to office Wi-Fi",
-        "category": "Network",
-        "tags": ["wifi", "wireless"],
-        "summary": "Join the corporate Wi-Fi with your work account.",
-        "body": "Choose the *Corp* network and sign in with your work email.",
-    },
-    {
-        "title": "Reset your password",
-        "category": "Account & Password",
-        "tags": ["password"],
-        "summary": "Use the self-service portal to reset a forgotten password.",
-        "body": "Go to the password portal and follow the steps.",
-    },
-    {
-        "title": "Printer shows offline",
-        "category": "Hardware",
-        "tags": ["printer"],
-        "summary": "Bring an offline printer back: power cycle, check the cable, re-add the queue.",
-        "body": "- Power cycle the printer\n- Check the network cable\n- Re-add the print queue",
-    },
-]
-
 
 def _kb_articles() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The knowledge base of `sandbox.seed_kb`, or a tiny fallback while it is being written."""
@@ -348,7 +44,7 @@ def _kb_articles() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         return list(module.ACME_ARTICLES), list(module.GLOBEX_ARTICLES)
     except (ImportError, AttributeError):
         logger.warning("sandbox.seed_kb is unavailable; seeding a fallback knowledge base")
-        return _FALLBACK_ARTICLES, _FALLBACK_ARTICLES
+        return FALLBACK_ARTICLES, FALLBACK_ARTICLES
 
 
 def seed(db: Database, start: datetime) -> None:
@@ -398,7 +94,7 @@ def seed(db: Database, start: datetime) -> None:
         ],
     )
     passwords = {email: password for email, password, _ in DEMO_ACCOUNTS}
-    for number, company, site, email, first, last, phone, dept, mgr, create, edit, ismgr in _USERS:
+    for number, company, site, email, first, last, phone, dept, mgr, create, edit, ismgr in USERS:
         password = passwords.get(email, f"demo-{email.split('@')[0]}")
         db.insert(
             "users",
@@ -438,7 +134,7 @@ def seed(db: Database, start: datetime) -> None:
                 "requires_approval": int(approval),
             },
         )
-    for asset_id, company, name, kind, status, serial, maker, model, owner, site in _ASSETS:
+    for asset_id, company, name, kind, status, serial, maker, model, owner, site in ASSETS:
         bought = start - timedelta(days=200 + (asset_id * 37) % 900)
         details = _asset_details(kind, name)
         db.insert(
