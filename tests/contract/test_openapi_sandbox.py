@@ -221,6 +221,28 @@ def test_operations_on_existing_resources_conform(
 # ---------------------------------------------------------------- targeted scenarios
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Sends requests built from the spec's operations, validates each response against it
+    with CHECKS, and asserts the status the decisions call for."""
+
+    api: Api
+    headers: dict[str, str]
+
+    def __call__(self, method: str, path: str, expect: int, **parts: Any) -> Any:
+        case = SCHEMA[path][method].Case(**parts)
+        response = case.call_and_validate(
+            base_url=self.api.api_base, headers=self.headers, checks=CHECKS
+        )
+        assert response.status_code == expect, (
+            f"{method} {path} {parts}: expected {expect}, got {response.status_code}: "
+            f"{response.text[:300]}"
+        )
+        if response.headers.get("content-type", [""])[0].startswith("application/json"):
+            return response.json()
+        return response.text
+
+
 @pytest.fixture
 def fresh(api: Api) -> Api:
     """The sandbox, freshly reset (the random run leaves its traces behind)."""
@@ -228,24 +250,8 @@ def fresh(api: Api) -> Api:
     return api
 
 
-def call(
-    api: Api,
-    method: str,
-    path: str,
-    *,
-    expect: int,
-    headers: dict[str, str] | None = None,
-    **parts: Any,
-) -> Any:
-    """Send one request built from the spec's operation and validate the response against it."""
-    case = SCHEMA[path][method].Case(**parts)
-    response = case.call_and_validate(base_url=api.api_base, headers=headers or {}, checks=CHECKS)
-    assert response.status_code == expect, (
-        f"{method} {path} {parts}: expected {expect}, got {response.status_code} {response.text}"
-    )
-    if response.headers.get("content-type", [""])[0].startswith("application/json"):
-        return response.json()
-    return response.text
+def as_user(api: Api, user: tuple[str, str] | None) -> Caller:
+    return Caller(api, api.bearer(user) if user else {})
 
 
 def test_sandbox_serves_this_spec(api: Api) -> None:
@@ -255,227 +261,206 @@ def test_sandbox_serves_this_spec(api: Api) -> None:
 
 
 def test_auth_flows_conform(fresh: Api) -> None:
-    tokens = fresh.login(JANE)
+    anonymous = as_user(fresh, None)
+    login = httpx.post(
+        f"{fresh.api_base}/auth/login",
+        json={"username": JANE[0], "password": JANE[1]},
+        timeout=10,
+    )
+    tokens, cookie = login.json(), login.cookies.get("hd_session")
+    assert cookie, "login sets the hd_session cookie"
     refresh = {"refresh_token": tokens["refresh_token"]}
-    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
-    call(fresh, "POST", "/auth/login", expect=401, body={"username": JANE[0], "password": "x"})
-    call(fresh, "POST", "/auth/refresh", expect=200, body=refresh)
-    status = call(fresh, "GET", "/auth/status", expect=200, headers=bearer)
-    assert status["authenticated"] is True
-    assert status["user"]["email"] == JANE[0]
-    assert call(fresh, "GET", "/auth/status", expect=200)["user"] is None
-    call(fresh, "GET", "/auth/oauth/providers", expect=200)
-    call(fresh, "GET", "/auth/oauth/url", expect=200, query={"provider": "google"})
-    call(fresh, "GET", "/auth/oauth/url", expect=400, query={"provider": "apple"})
-    call(fresh, "POST", "/auth/logout", expect=200, headers=bearer, body=refresh)
-    call(fresh, "POST", "/auth/refresh", expect=401, body=refresh)
-    call(fresh, "GET", "/profile", expect=401, headers=bearer)
-    call(fresh, "GET", "/profile", expect=401)
+    jane = Caller(fresh, {"Authorization": f"Bearer {tokens['access_token']}"})
+    anonymous("POST", "/auth/login", 401, body={"username": JANE[0], "password": "wrong"})
+    anonymous("POST", "/auth/refresh", 200, body=refresh)
+    anonymous("POST", "/auth/refresh", 401, body={"refresh_token": "not-a-token"})
+    status = jane("GET", "/auth/status", 200)
+    assert (status["authenticated"], status["user"]["email"]) == (True, JANE[0])
+    assert anonymous("GET", "/auth/status", 200) == {"authenticated": False, "user": None}
+    by_cookie = anonymous("GET", "/profile", 200, cookies={"hd_session": cookie})
+    assert by_cookie["email"] == JANE[0]
+    providers = anonymous("GET", "/auth/oauth/providers", 200)["providers"]
+    assert {p["key"] for p in providers} == {"google", "microsoft"}
+    assert anonymous("GET", "/auth/oauth/url", 200, query={"provider": "google"})["data"]["url"]
+    anonymous("GET", "/auth/oauth/url", 400, query={"provider": "apple"})
+    jane("POST", "/auth/logout", 200, body=refresh)
+    anonymous("POST", "/auth/refresh", 401, body=refresh)
+    jane("GET", "/profile", 401)
+    anonymous("GET", "/profile", 401)
 
 
 def test_profile_and_company_data_conform(fresh: Api) -> None:
-    jane = fresh.bearer(JANE)
-    profile = call(fresh, "GET", "/profile", expect=200, headers=jane)
-    assert profile["permissions"]["can_create_tickets"] is True
-    call(fresh, "PUT", "/profile", expect=200, headers=jane, body={"phone": "+1-555-0100"})
-    call(fresh, "PUT", "/profile", expect=400, headers=jane, body={})
+    jane, anonymous = as_user(fresh, JANE), as_user(fresh, None)
+    assert jane("GET", "/profile", 200)["permissions"]["asset_edit"] == "Read Only"
+    updated = jane("PUT", "/profile", 200, body={"phone": "+1-555-0100"})
+    assert updated["data"]["phone"] == "+1-555-0100"
+    jane("PUT", "/profile", 400, body={})
+    jane("PUT", "/profile", 400, body={"first_name": 7})
     wrong = {"current_password": "wrong-password", "new_password": "long-enough-1"}
-    call(fresh, "POST", "/profile/password", expect=400, headers=jane, body=wrong)
-    init = call(fresh, "GET", "/init", expect=200, headers=jane)
-    assert init["data"]["user"]["email"] == JANE[0]
-    assert call(fresh, "GET", "/init", expect=200)["data"]["user"] is None
-    call(fresh, "GET", "/branding.css", expect=200)
-    assert call(fresh, "GET", "/outages", expect=200, headers=jane)["outages"]
-    call(fresh, "GET", "/outages", expect=200, headers=jane, query={"include_resolved": True})
-    assert call(fresh, "GET", "/job-types", expect=200, headers=jane)["job_types"]
-    call(fresh, "GET", "/features", expect=200, headers=jane)
+    jane("POST", "/profile/password", 400, body=wrong)
+    jane(
+        "POST",
+        "/profile/password",
+        400,
+        body={"current_password": JANE[1], "new_password": "short"},
+    )
+    assert jane("GET", "/init", 200)["data"]["user"]["email"] == JANE[0]
+    assert anonymous("GET", "/init", 200)["data"]["user"] is None
+    assert "--hd-primary" in anonymous("GET", "/branding.css", 200)
+    current = jane("GET", "/outages", 200)
+    assert current["outages"] and current["all_operational"] is False
+    assert all(outage["status"] != "resolved" for outage in current["outages"])
+    jane("GET", "/outages", 200, query={"include_resolved": True})
+    assert jane("GET", "/job-types", 200)["job_types"]
+    modules = jane("GET", "/features", 200)["data"]["modules"]
+    assert modules["billing"] is False, "Acme has no Billing module"
+    anonymous("GET", "/features", 401)
 
 
 def test_ticket_flows_conform(fresh: Api) -> None:
-    jane, lee = fresh.bearer(JANE), fresh.bearer(LEE)
-    listed = call(fresh, "GET", "/tickets", expect=200, headers=jane, query={"limit": 100})
+    jane, lee = as_user(fresh, JANE), as_user(fresh, LEE)
+    listed = jane("GET", "/tickets", 200, query={"limit": 100})
     assert listed["tickets"], "jane has seeded tickets"
-    ticket_id = listed["tickets"][0]["ticket_id"]
-    path = {"ticket_id": ticket_id}
-    call(fresh, "GET", "/tickets/{ticket_id}", expect=200, headers=jane, path_parameters=path)
-    call(fresh, "GET", "/tickets/{ticket_id}", expect=404, headers=lee, path_parameters=path)
-    update = {"status": "closed"}
-    closed = call(
-        fresh,
-        "PUT",
-        "/tickets/{ticket_id}",
-        expect=200,
-        headers=jane,
-        path_parameters=path,
-        body=update,
+    ticket = {"ticket_id": listed["tickets"][0]["ticket_id"]}
+    jane("GET", "/tickets/{ticket_id}", 200, path_parameters=ticket)
+    lee("GET", "/tickets/{ticket_id}", 404, path_parameters=ticket)
+    lee("PUT", "/tickets/{ticket_id}", 404, path_parameters=ticket, body={"priority": 1})
+    closed = jane(
+        "PUT", "/tickets/{ticket_id}", 200, path_parameters=ticket, body={"status": "closed"}
     )
     assert closed["data"]["closed_at"] is not None
-    reopened = call(
-        fresh,
-        "PUT",
-        "/tickets/{ticket_id}",
-        expect=200,
-        headers=jane,
-        path_parameters=path,
-        body={"status": "open"},
+    reopened = jane(
+        "PUT", "/tickets/{ticket_id}", 200, path_parameters=ticket, body={"status": "open"}
     )
     assert reopened["data"]["closed_at"] is None
+    jane("PUT", "/tickets/{ticket_id}", 400, path_parameters=ticket, body={})
     comment = {"comment": "Contract test comment"}
-    call(
-        fresh,
-        "POST",
-        "/tickets/{ticket_id}/comments",
-        expect=201,
-        headers=jane,
-        path_parameters=path,
-        body=comment,
+    added = jane("POST", "/tickets/{ticket_id}/comments", 201, path_parameters=ticket, body=comment)
+    assert added["data"]["comment"] == comment["comment"]
+    detail = jane("GET", "/tickets/{ticket_id}", 200, path_parameters=ticket)
+    assert added["data"]["comment_id"] in [c["comment_id"] for c in detail["comments"]]
+    new = {"subject": "Contract test", "description": "Created by the contract test"}
+    created = jane("POST", "/tickets", 201, body=new)
+    assert (created["status"], created["requires_approval"]) == ("open", False)
+    made = jane(
+        "GET", "/tickets/{ticket_id}", 200, path_parameters={"ticket_id": created["ticket_id"]}
     )
-    new = {"subject": "Contract test", "description": "Created by the contract test", "priority": 2}
-    created = call(fresh, "POST", "/tickets", expect=201, headers=jane, body=new)
-    assert created["requires_approval"] is False
-    call(fresh, "POST", "/tickets", expect=400, headers=jane, body={**new, "priority": 6})
-    call(fresh, "POST", "/tickets", expect=400, headers=jane, body={**new, "subject": "x" * 256})
-    sam = fresh.bearer(("sam@acme.example", "demo-sam"))
-    call(fresh, "POST", "/tickets", expect=403, headers=sam, body=new)
-    call(fresh, "GET", "/tickets", expect=400, headers=jane, query={"limit": 101})
-    huge = {"subject": "big", "description": "x" * (1024 * 1024 + 1)}
-    call(fresh, "POST", "/tickets", expect=413, headers=jane, body=huge)
+    assert (made["priority"], made["job_type"]) == (3, "General")
+    for bad in (
+        {"priority": 6},
+        {"subject": "x" * 256},
+        {"job_type": "No such type"},
+        {"priority": "2"},
+    ):
+        jane("POST", "/tickets", 400, body={**new, **bad})
+    jane("POST", "/tickets", 400, body={"subject": "no description"})
+    as_user(fresh, ("sam@acme.example", "demo-sam"))("POST", "/tickets", 403, body=new)
+    jane("GET", "/tickets", 400, query={"limit": 101})
+    jane("GET", "/tickets", 400, query={"page": 0})
+    jane("GET", "/tickets", 400, query={"status": "bogus"})
+    assert jane("GET", "/tickets", 200, query={"page": 10_000})["tickets"] == []
+    jane("POST", "/tickets", 413, body={"subject": "big", "description": "x" * (1024 * 1024 + 1)})
+
+
+def test_malformed_bodies_answer_400(fresh: Api) -> None:
+    headers = {**fresh.bearer(JANE), "Content-Type": "application/json"}
+    for raw in (b"{not json", b"[1, 2]", b'"text"'):
+        response = httpx.post(f"{fresh.api_base}/tickets", content=raw, headers=headers, timeout=10)
+        assert response.status_code == 400, (raw, response.text)
+        assert isinstance(response.json()["error"], str)
 
 
 def test_approval_flows_conform(fresh: Api) -> None:
-    jane, mike = fresh.bearer(JANE), fresh.bearer(MIKE)
-    assert (
-        call(fresh, "GET", "/tickets/approvals/count", expect=200, headers=jane)["is_manager"]
-        is False
-    )
-    count = call(fresh, "GET", "/tickets/approvals/count", expect=200, headers=mike)
-    assert count == {**count, "is_manager": True, "pending_count": 2}
-    call(fresh, "GET", "/tickets/approvals", expect=403, headers=jane)
-    call(fresh, "GET", "/tickets/team", expect=403, headers=jane)
-    call(fresh, "GET", "/tickets/team", expect=200, headers=mike)
-    pending = call(fresh, "GET", "/tickets/approvals", expect=200, headers=mike)["tickets"]
-    assert len(pending) == 2
+    jane, mike = as_user(fresh, JANE), as_user(fresh, MIKE)
+    assert jane("GET", "/tickets/approvals/count", 200)["is_manager"] is False
+    count = mike("GET", "/tickets/approvals/count", 200)
+    assert (count["is_manager"], count["pending_count"]) == (True, 2)
+    jane("GET", "/tickets/approvals", 403)
+    jane("GET", "/tickets/team", 403)
+    team = mike("GET", "/tickets/team", 200, query={"limit": 100})["tickets"]
+    assert team
+    pending = mike("GET", "/tickets/approvals", 200)["tickets"]
+    assert [t["approval_status"] for t in pending] == ["pending", "pending"]
     first, second = ({"ticket_id": t["ticket_id"]} for t in pending)
-    call(
-        fresh,
-        "POST",
-        "/tickets/{ticket_id}/approve",
-        expect=403,
-        headers=jane,
-        path_parameters=first,
-    )
-    call(
-        fresh,
-        "POST",
-        "/tickets/{ticket_id}/approve",
-        expect=200,
-        headers=mike,
-        path_parameters=first,
-    )
-    call(
-        fresh,
-        "POST",
-        "/tickets/{ticket_id}/approve",
-        expect=409,
-        headers=mike,
-        path_parameters=first,
-    )
+    jane("POST", "/tickets/{ticket_id}/approve", 403, path_parameters=first)
+    approved = mike("POST", "/tickets/{ticket_id}/approve", 200, path_parameters=first)
+    assert approved["data"]["approval_status"] == "approved"
+    mike("POST", "/tickets/{ticket_id}/approve", 409, path_parameters=first)
+    mike("POST", "/tickets/{ticket_id}/reject", 400, path_parameters=second, body={})
     reason = {"reason": "Needs budget approval first."}
-    rejected = call(
-        fresh,
-        "POST",
-        "/tickets/{ticket_id}/reject",
-        expect=200,
-        headers=mike,
-        path_parameters=second,
-        body=reason,
+    rejected = mike("POST", "/tickets/{ticket_id}/reject", 200, path_parameters=second, body=reason)
+    assert (rejected["data"]["status"], rejected["data"]["approval_status"]) == (
+        "closed",
+        "rejected",
     )
-    assert rejected["data"]["status"] == "closed"
-    assert rejected["data"]["approval_status"] == "rejected"
+    detail = mike("GET", "/tickets/{ticket_id}", 200, path_parameters=second)
+    assert any(reason["reason"] in c["comment"] for c in detail["comments"])
+    # A job type that needs approval puts jane's new ticket in mike's queue.
+    job_types = jane("GET", "/job-types", 200)["job_types"]
+    gated = next(j["name"] for j in job_types if j["requires_approval"])
+    new = {"subject": "New laptop", "description": "Mine is five years old", "job_type": gated}
+    created = jane("POST", "/tickets", 201, body=new)
+    assert created["requires_approval"] is True
+    queued = mike("GET", "/tickets/approvals", 200)["tickets"]
+    assert created["ticket_id"] in [t["ticket_id"] for t in queued]
 
 
 def test_assets_and_kb_conform(fresh: Api) -> None:
-    jane, mike = fresh.bearer(JANE), fresh.bearer(MIKE)
-    for headers in (jane, mike):
-        assets = call(fresh, "GET", "/assets", expect=200, headers=headers)["assets"]
-        if assets:
-            path = {"asset_id": assets[0]["asset_id"]}
-            call(
-                fresh,
-                "GET",
-                "/assets/{asset_id}",
-                expect=200,
-                headers=headers,
-                path_parameters=path,
-            )
-    found = call(fresh, "GET", "/kb/articles", expect=200, headers=jane, query={"search": "VPN"})
-    assert found["articles"]
-    path = {"article_id": found["articles"][0]["article_id"]}
-    call(fresh, "GET", "/kb/articles/{article_id}", expect=200, headers=jane, path_parameters=path)
-    call(
-        fresh,
-        "GET",
-        "/kb/articles/{article_id}",
-        expect=404,
-        headers=jane,
-        path_parameters={"article_id": 10**9},
-    )
+    jane, mike, lee = as_user(fresh, JANE), as_user(fresh, MIKE), as_user(fresh, LEE)
+    janes = jane("GET", "/assets", 200, query={"per_page": 100})["assets"]
+    assert janes and {a["assigned_to"] for a in janes} == {42}, "Read Only sees only their own"
+    asset = {"asset_id": janes[0]["asset_id"]}
+    assert "credentials" not in jane("GET", "/assets/{asset_id}", 200, path_parameters=asset)
+    assert "credentials" in mike("GET", "/assets/{asset_id}", 200, path_parameters=asset)
+    lee("GET", "/assets/{asset_id}", 404, path_parameters=asset)
+    company = mike("GET", "/assets", 200, query={"per_page": 100})["pagination"]["total"]
+    assert company > len(janes), "Modify sees the company's assets"
+    as_user(fresh, ("sam@acme.example", "demo-sam"))("GET", "/assets", 403)
+    found = jane("GET", "/kb/articles", 200, query={"search": "VPN"})["articles"]
+    assert found and "VPN" in found[0]["title"] + found[0]["summary"]
+    article = {"article_id": found[0]["article_id"]}
+    detail = jane("GET", "/kb/articles/{article_id}", 200, path_parameters=article)
+    assert detail["body"]
+    lee("GET", "/kb/articles/{article_id}", 404, path_parameters=article)
+    jane("GET", "/kb/articles/{article_id}", 404, path_parameters={"article_id": 10**9})
+    jane("GET", "/kb/articles", 400, query={"per_page": 0})
 
 
 def test_chat_life_cycle_conforms(fresh: Api) -> None:
-    jane = fresh.bearer(JANE)
-    chat = call(fresh, "POST", "/chat/start", expect=200, headers=jane)
+    jane, lee = as_user(fresh, JANE), as_user(fresh, LEE)
+    chat = jane("POST", "/chat/start", 200)
+    assert (chat["status"], chat["resumed"]) == ("active", False)
+    resumed = jane("POST", "/chat/start", 200)
+    assert (resumed["chat_id"], resumed["resumed"]) == (chat["chat_id"], True)
     path = {"chat_id": chat["chat_id"]}
     say = {"message": "My laptop won't connect to the Wi-Fi network"}
-    sent = call(
-        fresh,
-        "POST",
-        "/chat/{chat_id}/messages",
-        expect=200,
-        headers=jane,
-        path_parameters=path,
-        body=say,
-    )
-    history = call(
-        fresh, "GET", "/chat/{chat_id}/messages", expect=200, headers=jane, path_parameters=path
-    )
+    sent = jane("POST", "/chat/{chat_id}/messages", 200, path_parameters=path, body=say)
+    assert (sent["sender_type"], sent["message"]) == ("user", say["message"])
+    history = jane("GET", "/chat/{chat_id}/messages", 200, path_parameters=path)
     assert [m["sender_type"] for m in history["messages"]][-2:] == ["user", "ai"]
-    after = call(
-        fresh,
-        "GET",
-        "/chat/{chat_id}/messages",
-        expect=200,
-        headers=jane,
-        path_parameters=path,
-        query={"since": sent["created_at"]},
-    )
+    since = {"since": sent["created_at"]}
+    after = jane("GET", "/chat/{chat_id}/messages", 200, path_parameters=path, query=since)
     assert [m["sender_type"] for m in after["messages"]] == ["ai"]
-    call(
-        fresh,
-        "GET",
-        "/chat/{chat_id}/messages",
-        expect=404,
-        headers=fresh.bearer(LEE),
-        path_parameters=path,
-    )
-    moved = call(
-        fresh, "POST", "/chat/{chat_id}/transfer", expect=200, headers=jane, path_parameters=path
-    )
+    jane("GET", "/chat/{chat_id}/messages", 400, path_parameters=path, query={"since": "soon"})
+    lee("GET", "/chat/{chat_id}/messages", 404, path_parameters=path)
+    lee("POST", "/chat/{chat_id}/messages", 404, path_parameters=path, body=say)
+    moved = jane("POST", "/chat/{chat_id}/transfer", 200, path_parameters=path)
     assert moved["status"] == "waiting_agent"
-    call(fresh, "POST", "/chat/{chat_id}/ticket", expect=201, headers=jane, path_parameters=path)
-    again = call(
-        fresh, "POST", "/chat/{chat_id}/ticket", expect=409, headers=jane, path_parameters=path
+    assert (
+        jane("POST", "/chat/{chat_id}/transfer", 200, path_parameters=path)["status"]
+        == "waiting_agent"
     )
-    assert isinstance(again["ticket_number"], int)
-    call(fresh, "POST", "/chat/{chat_id}/end", expect=200, headers=jane, path_parameters=path)
-    call(fresh, "POST", "/chat/{chat_id}/end", expect=200, headers=jane, path_parameters=path)
-    call(
-        fresh,
-        "POST",
-        "/chat/{chat_id}/messages",
-        expect=409,
-        headers=jane,
-        path_parameters=path,
-        body=say,
-    )
-    call(fresh, "POST", "/chat/{chat_id}/transfer", expect=409, headers=jane, path_parameters=path)
+    jane("POST", "/chat/{chat_id}/messages", 200, path_parameters=path, body=say)
+    waiting = jane("GET", "/chat/{chat_id}/messages", 200, path_parameters=path)
+    assert waiting["status"] == "waiting_agent"
+    assert waiting["messages"][-1]["sender_type"] == "user", "no AI reply after transfer"
+    assert "system" in [m["sender_type"] for m in waiting["messages"]]
+    ticket = jane("POST", "/chat/{chat_id}/ticket", 201, path_parameters=path)
+    again = jane("POST", "/chat/{chat_id}/ticket", 409, path_parameters=path)
+    assert again["ticket_number"] == ticket["ticket_number"]
+    ended = jane("POST", "/chat/{chat_id}/end", 200, path_parameters=path)
+    assert ended["status"] == "ended"
+    jane("POST", "/chat/{chat_id}/end", 200, path_parameters=path)
+    jane("POST", "/chat/{chat_id}/messages", 409, path_parameters=path, body=say)
+    jane("POST", "/chat/{chat_id}/transfer", 409, path_parameters=path)
+    assert jane("POST", "/chat/start", 200)["chat_id"] != chat["chat_id"], "ended: a new chat"
