@@ -28,6 +28,9 @@ __all__ = ["API_PREFIX", "SandboxConfig", "create_app"]
 
 logger = logging.getLogger(__name__)
 
+# The log keeps ~2000 entries; bodies beyond this size are logged as null to bound memory.
+_LOGGED_BODY_LIMIT = 64 * 1024
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _STATUS_TEXT = {
@@ -78,7 +81,9 @@ async def _logged_body(request: web.Request) -> Any:
         return None
     try:
         raw = await request.read()
-        return json.loads(raw) if raw.strip() else None
+        if len(raw) > _LOGGED_BODY_LIMIT or not raw.strip():
+            return None
+        return json.loads(raw)
     except (web.HTTPException, ValueError, RecursionError):
         return None
 
@@ -157,7 +162,11 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
 def _mount(app: web.Application, prefix: str, tables: Iterable[web.RouteTableDef]) -> None:
     for table in tables:
         for route in table:
-            if isinstance(route, web.RouteDef):
+            if not isinstance(route, web.RouteDef):
+                continue
+            if route.method == "GET":  # GET routes answer HEAD too, as aiohttp's add_get does
+                app.router.add_get(prefix + route.path, route.handler)
+            else:
                 app.router.add_route(route.method, prefix + route.path, route.handler)
 
 

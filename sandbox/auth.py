@@ -266,9 +266,10 @@ def optional_user(request: web.Request) -> User | None:
 def require_user(request: web.Request) -> User:
     user = optional_user(request)
     if user is None:
+        challenge = {"WWW-Authenticate": 'Bearer realm="helpdesk"'}
         if presented_token(request) is None:
-            raise ApiError(401, "Authentication required")
-        raise ApiError(401, "Invalid or expired access token")
+            raise ApiError(401, "Authentication required", headers=challenge)
+        raise ApiError(401, "Invalid or expired access token", headers=challenge)
     return user
 
 
