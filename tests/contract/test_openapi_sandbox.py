@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import schemathesis
 import yaml
@@ -27,6 +28,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -283,6 +285,9 @@ def test_auth_flows_conform(fresh: Api) -> None:
     assert {p["key"] for p in providers} == {"google", "microsoft"}
     assert anonymous("GET", "/auth/oauth/url", 200, query={"provider": "google"})["data"]["url"]
     anonymous("GET", "/auth/oauth/url", 400, query={"provider": "apple"})
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == "42" and claims["cid"] == 1 and claims["typ"] == "access"
+    assert claims["exp"] - claims["iat"] == tokens["expires_in"] and claims["jti"]
     jane("POST", "/auth/logout", 200, body=refresh)
     anonymous("POST", "/auth/refresh", 401, body=refresh)
     jane("GET", "/profile", 401)
@@ -464,3 +469,33 @@ def test_chat_life_cycle_conforms(fresh: Api) -> None:
     jane("POST", "/chat/{chat_id}/messages", 409, path_parameters=path, body=say)
     jane("POST", "/chat/{chat_id}/transfer", 409, path_parameters=path)
     assert jane("POST", "/chat/start", 200)["chat_id"] != chat["chat_id"], "ended: a new chat"
+
+
+def test_expired_tokens_answer_401_until_refreshed(fresh: Api) -> None:
+    tokens = fresh.login(JANE)
+    jane = Caller(fresh, {"Authorization": f"Bearer {tokens['access_token']}"})
+    expired = httpx.post(f"{fresh.base_url}/sandbox/auth/expire", json={"email": JANE[0]})
+    assert expired.status_code == 200, expired.text
+    jane("GET", "/tickets", 401)
+    body = {"refresh_token": tokens["refresh_token"]}
+    renewed = as_user(fresh, None)("POST", "/auth/refresh", 200, body=body)
+    Caller(fresh, {"Authorization": f"Bearer {renewed['access_token']}"})("GET", "/tickets", 200)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_injected_faults_conform(fresh: Api, status: int) -> None:
+    fault = {"status": status, "rate": 1, "path_prefix": "/tickets", "retry_after": 3}
+    added = httpx.post(f"{fresh.base_url}/sandbox/faults", json=fault, timeout=10)
+    assert added.status_code == 201, added.text
+    case = SCHEMA["/tickets"]["GET"].Case()
+    response = case.call_and_validate(
+        base_url=fresh.api_base,
+        headers=fresh.bearer(JANE),
+        checks=[
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+            response_headers_conformance,
+        ],
+    )
+    assert (response.status_code, response.headers["retry-after"]) == (status, ["3"])
