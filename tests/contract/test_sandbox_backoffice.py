@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sandbox.app import _is_loopback
-from sandbox.runner import RunningSandbox
+from sandbox.runner import RunningSandbox, SandboxThread
 from tests.conftest import login_as
 
 
@@ -169,3 +169,9 @@ async def test_console_and_chat_listing(sandbox: RunningSandbox, office: httpx.A
 def test_back_office_accepts_only_loopback_addresses() -> None:
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("::ffff:127.0.0.1")
     assert not _is_loopback("10.0.0.7") and not _is_loopback(None) and not _is_loopback("bogus")
+
+
+def test_threaded_sandbox_serves_sync_callers(sandbox_thread: SandboxThread) -> None:
+    assert sandbox_thread.api_base == sandbox_thread.base_url + "/helpdesk/api/v1"
+    response = httpx.get(f"{sandbox_thread.api_base}/init", timeout=10)
+    assert response.json()["data"]["tenant"]["name"] == "Harbor IT Services"

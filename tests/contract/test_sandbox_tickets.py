@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
-from sandbox.runner import RunningSandbox
+from sandbox.runner import RunningSandbox, SandboxConfig, start_sandbox
 from tests.conftest import login_as
 
 JANE, MIKE, SAM, PRIYA = (
@@ -256,3 +258,16 @@ async def test_ticket_pagination_is_consistent(
         )
     ).json()
     assert closed["tickets"] and all(t["status"] == "closed" for t in closed["tickets"])
+
+
+async def test_file_database_keeps_data_across_restarts(tmp_path: Path) -> None:
+    config = SandboxConfig(db_path=str(tmp_path / "sandbox.db"))
+    for round_ in range(2):
+        async with start_sandbox(config=config) as running, httpx.AsyncClient() as client:
+            headers = await login_as(client, running.api_base, JANE)
+            url = f"{running.api_base}/tickets"
+            if round_ == 0:
+                body = {"subject": "Persist me", "description": "d"}
+                assert (await client.post(url, json=body, headers=headers)).status_code == 201
+            tickets = (await client.get(url, params={"limit": 100}, headers=headers)).json()
+    assert [t["subject"] for t in tickets["tickets"]].count("Persist me") == 1
