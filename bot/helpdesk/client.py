@@ -105,9 +105,7 @@ class HelpdeskClient:
             budget=retry_budget, backoff_base=backoff_base, backoff_max=backoff_max
         )
         self._transport = Transport(self._http, base_url=base_url, timeout=timeout, policy=policy)
-        self._refresher = TokenRefresher(
-            lambda token: self.refresh(token), on_refreshed=on_tokens_refreshed
-        )
+        self._refresher = TokenRefresher(self.refresh, on_refreshed=on_tokens_refreshed)
 
     async def __aenter__(self) -> Self:
         return self
