@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="port of the embedded sandbox helpdesk when HELPDESK_BASE_URL is unset",
     )
 
+    chat = commands.add_parser(
+        "chat", help="chat in the terminal (reads one message per line when piped)"
+    )
+    chat.add_argument("--user", required=True, help="helpdesk email, e.g. jane@acme.example")
+    chat.add_argument("--password", required=True, help="helpdesk password")
+    chat.add_argument("--conversation", default=None, help="resume this conversation key")
+
     sandbox = commands.add_parser("sandbox", help="run the sandbox Valethon Helpdesk alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8090)
@@ -50,13 +57,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs every request URL at INFO; our own modules log what matters.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx (and the openai SDK's httpx2) log every request URL at INFO; ours log what matters.
+    for noisy in ("httpx", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "sandbox":
             asyncio.run(_until_stopped(_run_sandbox(args)))
         elif args.command == "serve":
             asyncio.run(_until_stopped(_run_server(args, Settings())))
+        elif args.command == "chat":
+            asyncio.run(_until_stopped(_run_chat(args, Settings())))
     except KeyboardInterrupt:
         pass
     except OSError as exc:  # e.g. the port is taken: say so plainly, no traceback
@@ -81,8 +91,25 @@ async def _until_stopped(work: Coroutine[Any, Any, None]) -> None:
 async def _run_sandbox(args: argparse.Namespace) -> None:
     from sandbox.runner import SandboxConfig, serve_sandbox
 
-    config = SandboxConfig(db_path=args.db, access_ttl=args.access_ttl)
+    config = SandboxConfig(db_path=args.db, access_ttl=args.access_ttl, model_stream_delay_s=0.02)
     await serve_sandbox(host=args.host, port=args.port, config=config)
+
+
+async def _run_chat(args: argparse.Namespace, settings: Settings) -> None:
+    from adapters.compose import build_services
+    from adapters.terminal import CHANNEL, run_chat
+    from bot.helpdesk.errors import AuthError
+
+    async with build_services(settings) as services:
+        user_key = f"{CHANNEL}:{args.user.lower()}"
+        try:
+            await services.identities.link_with_password(
+                CHANNEL, user_key, username=args.user, password=args.password
+            )
+        except AuthError:
+            print("helpdesk-bot: the helpdesk refused that email or password", file=sys.stderr)
+            raise SystemExit(1) from None
+        await run_chat(services.engine, user_key=user_key, conversation_key=args.conversation)
 
 
 async def _run_server(args: argparse.Namespace, settings: Settings) -> None:

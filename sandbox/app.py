@@ -20,6 +20,7 @@ from aiohttp import web
 
 from sandbox import backoffice, routes_auth, routes_chat, routes_company, routes_kb, routes_tickets
 from sandbox.db import Clock, Database
+from sandbox.model import add_model_routes
 from sandbox.seed import seed
 from sandbox.state import API_PREFIX, STATE, USER_EMAIL, SandboxConfig, SandboxState, state_of
 from sandbox.validation import MAX_BODY_BYTES, ApiError, error_response
@@ -197,6 +198,7 @@ def create_app(config: SandboxConfig = SandboxConfig()) -> web.Application:  # n
         ],
     )
     _mount(app, "", [routes_kb.page_routes, backoffice.routes])
+    add_model_routes(app, stream_delay_s=config.model_stream_delay_s)
 
     async def close_database(_: web.Application) -> None:
         state.db.close()

@@ -22,6 +22,9 @@ class SandboxConfig:
     db_path: str | None = None
     access_ttl: int = 3600
     public_url: str | None = None
+    # Pause between the stand-in model's streamed chunks: 0 in tests, a little in demos so
+    # that streaming is visible.
+    model_stream_delay_s: float = 0.0
 
 
 @dataclass

@@ -1,0 +1,147 @@
+"""Builds the process's services from settings: helpdesk, model, store, identities, engine.
+
+Shared by `serve`, `chat` and `eval`, so every entry point wires the same engine. With
+`HELPDESK_BASE_URL` unset, the embedded sandbox helpdesk is started in this process; with
+no `OPENAI_API_KEY`/`OPENAI_BASE_URL` either, its stand-in model answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from bot.engine import Engine, EngineConfig, LinkUrl
+from bot.helpdesk.client import HelpdeskClient
+from bot.helpdesk.errors import HelpdeskError
+from bot.identity import IdentityService, TokenVault, load_secret_key
+from bot.llm import ChatModel
+from bot.settings import Settings
+from bot.store.store import Store
+from bot.tooling import ToolRegistry
+from tools import all_tools
+
+log = logging.getLogger(__name__)
+
+STAND_IN_MODEL = "sandbox-stand-in"
+DEMO_STREAM_DELAY_S = 0.02  # lets a person see the stand-in model's reply stream
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    http: httpx.AsyncClient
+    helpdesk: HelpdeskClient
+    helpdesk_base_url: str
+    store: Store
+    identities: IdentityService
+    model: ChatModel
+    engine: Engine
+    secret_key: str
+    tenant_name: str
+    sandbox_base_url: str | None = None  # set when the embedded sandbox runs
+
+    @property
+    def sandbox_console_url(self) -> str | None:
+        return f"{self.sandbox_base_url}/sandbox/console" if self.sandbox_base_url else None
+
+
+def build_model(settings: Settings, *, sandbox_base_url: str | None) -> ChatModel:
+    """The configured chat model; the sandbox's stand-in when nothing is configured."""
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    base_url = settings.openai_base_url
+    model_name = settings.llm_model
+    if api_key is None and base_url is None:
+        if sandbox_base_url is None:
+            raise SystemExit(
+                "No model configured: set OPENAI_API_KEY and/or OPENAI_BASE_URL "
+                "(HELPDESK_BASE_URL is set, so the sandbox's stand-in model is not started)."
+            )
+        base_url, model_name = f"{sandbox_base_url}/v1", STAND_IN_MODEL
+    if settings.llm_provider == "langchain":
+        from bot.llm_langchain import langchain_chat_model
+
+        return langchain_chat_model(model_name, api_key=api_key, base_url=base_url)
+    from bot.llm_openai import openai_chat_model
+
+    return openai_chat_model(model=model_name, api_key=api_key, base_url=base_url)
+
+
+@asynccontextmanager
+async def build_services(
+    settings: Settings,
+    *,
+    sandbox_host: str = "127.0.0.1",
+    sandbox_port: int = 0,
+    link_url: LinkUrl | None = None,
+) -> AsyncIterator[Services]:
+    """Everything a channel needs, opened in order and closed in reverse."""
+    async with AsyncExitStack() as stack:
+        sandbox_base = None
+        base_url = settings.helpdesk_base_url
+        if base_url is None:
+            from sandbox.runner import SandboxConfig, start_sandbox
+
+            config = SandboxConfig(model_stream_delay_s=DEMO_STREAM_DELAY_S)
+            sandbox = await stack.enter_async_context(
+                start_sandbox(host=sandbox_host, port=sandbox_port, config=config)
+            )
+            base_url, sandbox_base = sandbox.api_base, sandbox.base_url
+
+        store = await Store.open(settings.database_url)
+        stack.push_async_callback(store.aclose)
+        secret = await load_secret_key(
+            store,
+            settings.bot_secret_key.get_secret_value() if settings.bot_secret_key else None,
+        )
+        vault = TokenVault(store, secret)
+
+        http = httpx.AsyncClient()
+        stack.push_async_callback(http.aclose)
+        helpdesk = HelpdeskClient(
+            base_url,
+            http=http,
+            connect_timeout=settings.helpdesk_connect_timeout,
+            read_timeout=settings.helpdesk_read_timeout,
+            retry_budget=settings.helpdesk_retry_budget,
+            on_tokens_refreshed=vault.persist_refreshed,
+        )
+        identities = IdentityService(store=store, helpdesk=helpdesk, vault=vault)
+        model = build_model(settings, sandbox_base_url=sandbox_base)
+        stack.push_async_callback(model.aclose)
+        tenant = await _tenant_name(helpdesk)
+        engine = Engine(
+            store=store,
+            identities=identities,
+            helpdesk=helpdesk,
+            model=model,
+            tools=ToolRegistry(all_tools()),
+            config=EngineConfig(
+                tenant_name=tenant, input_token_budget=settings.llm_input_token_budget
+            ),
+            link_url=link_url,
+        )
+        yield Services(
+            settings=settings,
+            http=http,
+            helpdesk=helpdesk,
+            helpdesk_base_url=base_url,
+            store=store,
+            identities=identities,
+            model=model,
+            engine=engine,
+            secret_key=secret,
+            tenant_name=tenant,
+            sandbox_base_url=sandbox_base,
+        )
+
+
+async def _tenant_name(helpdesk: HelpdeskClient) -> str:
+    try:
+        return (await helpdesk.init()).tenant.name
+    except HelpdeskError as exc:
+        log.warning("Could not read the tenant's name from /init (%s); using a default", exc)
+        return "IT Helpdesk"
