@@ -30,7 +30,7 @@ from bot.tooling import Capabilities
 
 log = logging.getLogger(__name__)
 
-SECRET_KEY_NAME = "bot_secret_key"
+SECRET_KEY_NAME = "bot_secret_key"  # noqa: S105 - the name it is stored under
 _USER_KEY_PREFIX = "identity:"
 
 

@@ -1,4 +1,4 @@
-"""A real engine over the sandbox helpdesk, a real store and the real tools; the model is scripted."""
+"""A real engine over the sandbox, a real store and the real tools; the model is scripted."""
 
 from __future__ import annotations
 
@@ -101,9 +101,7 @@ class HarnessFactory:
         return harness
 
 
-async def harness_factory(
-    sandbox: RunningSandbox, store: Store
-) -> AsyncIterator[HarnessFactory]:
+async def harness_factory(sandbox: RunningSandbox, store: Store) -> AsyncIterator[HarnessFactory]:
     async with httpx.AsyncClient(timeout=10) as http:
         vault = TokenVault(store, "test-secret-key")
         helpdesk = HelpdeskClient(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -23,8 +24,9 @@ from bot.messages import (
 )
 from bot.store.store import Store
 from sandbox.runner import RunningSandbox
-from tests.contract.engine_harness import HarnessFactory, harness_factory
-from tests.fakes.scripted_model import Fail, Reply as Step, tool_call
+from tests.contract.engine_harness import Harness, HarnessFactory, harness_factory
+from tests.fakes.scripted_model import Fail, tool_call
+from tests.fakes.scripted_model import Reply as Step
 
 
 @pytest.fixture
@@ -41,9 +43,16 @@ def tool_results(request: ModelRequest) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(m.content or "{}") for m in request.messages if m.role == "tool"]
 
 
+async def created_tickets(h: Harness) -> list[dict[str, Any]]:
+    """POST /tickets requests that reached the helpdesk."""
+    return [row for row in await h.requests("/tickets", method="POST") if row["path"] == "/tickets"]
+
+
 def read_top_article(request: ModelRequest) -> Step:
     articles = tool_results(request)[-1]["articles"]
-    return Step(tool_calls=(tool_call("get_kb_article", {"article_id": articles[0]["article_id"]}),))
+    return Step(
+        tool_calls=(tool_call("get_kb_article", {"article_id": articles[0]["article_id"]}),)
+    )
 
 
 async def test_kb_answer_streams_with_sources_and_mirrors_into_the_helpdesk_chat(
@@ -91,19 +100,26 @@ async def test_a_write_waits_for_confirm_and_runs_exactly_once(make: HarnessFact
     [confirm] = only(replies, ConfirmRequest)
     assert ("Subject", "VPN keeps disconnecting") in [(f.label, f.value) for f in confirm.fields]
     assert any("3012" in notice for notice in confirm.notices), confirm.notices
-    assert any("vpn" in notice.lower() and "degraded" in notice.lower() for notice in confirm.notices)
+    assert any(
+        "vpn" in notice.lower() and "degraded" in notice.lower() for notice in confirm.notices
+    )
     assert await h.requests("/tickets", method="POST") == [], "nothing is written before confirm"
 
     confirm_id = next(a.id for a in confirm.actions if a.kind == "confirm")
     first, second = await asyncio.gather(h.say(action=confirm_id), h.say(action=confirm_id))
 
-    created = [row for row in await h.requests("/tickets", method="POST") if row["path"] == "/tickets"]
+    created = [
+        row for row in await h.requests("/tickets", method="POST") if row["path"] == "/tickets"
+    ]
     assert len(created) == 1
     texts = [m.text for m in only(first + second, Message)]
     assert sum("Created ticket" in text for text in texts) == 1, texts
     again = await h.say(action=confirm_id)
     assert "already done" in only(again, Message)[0].text.lower()
-    assert len([r for r in await h.requests("/tickets", method="POST") if r["path"] == "/tickets"]) == 1
+    assert (
+        len([r for r in await h.requests("/tickets", method="POST") if r["path"] == "/tickets"])
+        == 1
+    )
 
 
 async def test_typed_yes_confirms_and_no_cancels(make: HarnessFactory) -> None:
@@ -149,7 +165,7 @@ async def test_injected_instructions_in_a_kb_article_cannot_write(make: HarnessF
     replies = await h.say("printer question")
 
     assert only(replies, ConfirmRequest), "the write became a confirm-request"
-    assert [r for r in await h.requests("/tickets", method="POST") if r["path"] == "/tickets"] == []
+    assert await created_tickets(h) == []
 
 
 async def test_tools_the_user_may_not_use_are_neither_offered_nor_run(make: HarnessFactory) -> None:
@@ -233,7 +249,9 @@ async def test_escalation_queues_for_a_human_and_then_the_model_is_silent(
     assert status.state == "queued"
     chats = (await h.http.get(f"{h.sandbox.base_url}/sandbox/chats?status=waiting_agent")).json()
     assert [c["user_email"] for c in chats["chats"]].count("jane@acme.example") == 1
-    posted = [(r["body"] or {}).get("message", "") for r in await h.requests("/chat/", method="POST")]
+    posted = [
+        (r["body"] or {}).get("message", "") for r in await h.requests("/chat/", method="POST")
+    ]
     assert any(text.startswith("[Handoff summary]\nIssue: VPN drops") for text in posted), posted
 
     later = await h.say("are you there?")  # no step scripted: a model call would fail
