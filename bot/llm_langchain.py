@@ -1,5 +1,8 @@
 """The ChatModel over any LangChain chat model: one streamed step through `bind_tools` + `astream`.
 
+Also the LangChain export of our tools (`to_structured_tools`), since only this module may
+import LangChain.
+
 `LangChainChatModel` wraps a `BaseChatModel` instance (ChatOpenAI, ChatAnthropic, ChatOllama,
 ...). Tools are bound in the OpenAI `{"type": "function", ...}` format, which every LangChain
 integration accepts; the `AIMessageChunk`s of `astream` are folded into `TextDelta`s and one
@@ -42,10 +45,10 @@ import importlib
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core import exceptions as lc_errors
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -60,6 +63,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages import ToolCall as LCToolCall
 from langchain_core.runnables import Runnable
+from langchain_core.tools import StructuredTool
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
@@ -80,7 +84,13 @@ from bot.llm import (
     Usage,
 )
 
-__all__ = ["LangChainChatModel", "langchain_chat_model"]
+if TYPE_CHECKING:
+    from bot.tooling import ToolSpec
+
+__all__ = ["LangChainChatModel", "ToolRunner", "langchain_chat_model", "to_structured_tools"]
+
+ToolRunner = Callable[[str, dict[str, Any]], Awaitable[str]]
+"""Runs the named tool with the model's arguments and returns the text the model sees."""
 
 PROVIDER = "langchain"
 # OpenAI-compatible local servers ignore the key, but the SDK refuses to start without one.
@@ -197,6 +207,29 @@ def langchain_chat_model(
         return LangChainChatModel(init_chat_model(spec))
     except (ImportError, ValueError) as exc:  # unknown provider, integration not installed
         raise ModelConfigError(PROVIDER, f"cannot build LLM_MODEL {spec!r}: {exc}") from exc
+
+
+def to_structured_tools(specs: Iterable[ToolSpec[Any]], run: ToolRunner) -> list[StructuredTool]:
+    """Each tool as a LangChain `StructuredTool`, offered exactly like its OpenAI export.
+
+    The argument schema is the spec's own JSON schema (not re-derived by LangChain), so
+    name, description, bounds, enums and `additionalProperties: false` match the Chat
+    Completions tool JSON. Calling a tool hands the raw arguments to `run(name, arguments)`,
+    which validates them like any model call (errors become text for the model).
+    """
+    return [_structured_tool(spec.schema(), run) for spec in specs]
+
+
+def _structured_tool(schema: ToolSchema, run: ToolRunner) -> StructuredTool:
+    async def call(**arguments: Any) -> str:
+        return await run(schema.name, arguments)
+
+    return StructuredTool.from_function(
+        coroutine=call,
+        name=schema.name,
+        description=schema.description,
+        args_schema=dict(schema.parameters),
+    )
 
 
 def _init_chat_model() -> Callable[..., BaseChatModel] | None:

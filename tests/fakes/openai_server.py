@@ -8,8 +8,12 @@ events, tool calls streamed as deltas keyed by `index`, a usage chunk with empty
 when the request asked for `stream_options.include_usage`, then `data: [DONE]`. Requests
 with `"stream": false` get one `chat.completion` JSON body built from the same step.
 
-It fails loudly: a request with no step left is answered 500 "unexpected request" and, like
-any step left unconsumed, fails the test when the server closes (`assert_done`).
+Steps: `Completion` (text and/or tool calls, in OpenAI's or a compatible server's dialect),
+`ErrorReply` (status, error envelope, Retry-After), `Hang` (until the fake closes),
+`Malformed` (bad JSON line, truncated, reset, mid-stream error event, HTML body) and
+`RawReply` (any body verbatim). It fails loudly: a request with no step left is answered
+500 "unexpected request" and, like any step left unconsumed, fails the test when the
+server closes (`assert_done`).
 
     async with OpenAIFake() as fake:
         fake.reply_text("Hello there")
