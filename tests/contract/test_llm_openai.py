@@ -323,7 +323,7 @@ async def test_deltas_without_index_continue_the_call_they_follow(
     )
 
 
-async def test_a_consumer_that_stops_early_releases_the_connection(
+async def test_a_consumer_that_stops_early_leaves_the_model_usable(
     openai_fake: OpenAIFake, model: OpenAIChatModel
 ) -> None:
     openai_fake.reply_text("one two three four")
@@ -441,6 +441,21 @@ async def test_the_deadline_covers_the_whole_stream_not_just_the_headers(
 
     assert events == [TextDelta("Looking "), TextDelta("that "), TextDelta("up")]
     assert time.monotonic() - started < 2
+
+
+async def test_the_http_timeout_of_the_client_is_a_model_timeout_too(
+    openai_fake: OpenAIFake,
+) -> None:
+    chat = openai_chat_model(
+        model="gpt-test", api_key="k", base_url=openai_fake.base_url, http_timeout=0.2
+    )
+    openai_fake.hang()
+
+    error = await failure(chat, ModelRequest(messages=HELLO.messages, timeout_s=5))
+    await chat.aclose()
+
+    assert isinstance(error, ModelTimeout)
+    assert isinstance(error.__cause__, openai.APITimeoutError)
 
 
 @pytest.mark.parametrize(
