@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.context import truncate_to_tokens
+from bot.context import fit_to_budget, truncate_to_tokens
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.llm import (
     ChatModel,
@@ -95,6 +95,7 @@ async def run_loop(
     propose_write: ProposeWrite,
     result: LoopResult,
     deadline: float,
+    budget: int,
 ) -> AsyncIterator[ReplyDelta]:
     """Run steps until the model answers in text, proposes a write, or the bound is hit.
 
@@ -108,7 +109,8 @@ async def run_loop(
     while result.steps < MAX_STEPS:
         result.steps += 1
         response: ModelResponse | None = None
-        async for event in _stream_with_retries(model, messages, tools, deadline):
+        request_messages = fit_to_budget(messages, tools=tools, budget=budget)
+        async for event in _stream_with_retries(model, request_messages, tools, deadline):
             if isinstance(event, TextDelta):
                 yield ReplyDelta(event.text)
             else:

@@ -118,6 +118,53 @@ def plan_context(
     return ContextPlan(messages=messages, input_tokens=budget - remaining, fold=fold)
 
 
+def fit_to_budget(
+    messages: Sequence[ModelMessage], *, tools: Sequence[ToolSchema], budget: int
+) -> list[ModelMessage]:
+    """Messages for one more model step of a turn, within the budget.
+
+    A turn grows as tool results arrive; each request must still fit. Older whole turns go
+    first (they are folded into the summary next turn); then the current turn's longest
+    tool results are shortened. The leading system messages are always kept.
+    """
+    head = 0
+    while head < len(messages) and messages[head].role == "system":
+        head += 1
+    header, rest = list(messages[:head]), list(messages[head:])
+    fixed = sum(message_tokens(m) for m in header) + tools_tokens(tools)
+    items = [HistoryItem(seq=index, message=m) for index, m in enumerate(rest)]
+    groups = group_turns(items)
+
+    def cost(group_list: list[list[HistoryItem]]) -> int:
+        return sum(message_tokens(item.message) for group in group_list for item in group)
+
+    while len(groups) > 1 and fixed + cost(groups) > budget:
+        groups.pop(0)
+    if groups and fixed + cost(groups) > budget:
+        groups[-1] = _shrink_tool_results(groups[-1], budget - fixed)
+    return header + [item.message for group in groups for item in group]
+
+
+def _shrink_tool_results(group: list[HistoryItem], allowance: int) -> list[HistoryItem]:
+    """Cut the current turn's tool results (the bulk of a long turn) until it fits."""
+    others = sum(message_tokens(i.message) for i in group if i.message.role != "tool")
+    results = [i for i in group if i.message.role == "tool"]
+    if not results:
+        return _shrink(group, max(allowance, 200))
+    per_result = max(60, (allowance - others) // len(results) - _MESSAGE_OVERHEAD)
+    shrunk = []
+    for item in group:
+        message = item.message
+        if message.role == "tool" and estimate_tokens(message.content or "") > per_result:
+            message = ModelMessage(
+                role="tool",
+                content=truncate_to_tokens(message.content or "", per_result),
+                tool_call_id=message.tool_call_id,
+            )
+        shrunk.append(HistoryItem(seq=item.seq, message=message))
+    return shrunk
+
+
 def _shrink(group: list[HistoryItem], allowance: int) -> list[HistoryItem]:
     per_item = max(50, allowance // max(1, len(group)) - _MESSAGE_OVERHEAD)
     shrunk = []

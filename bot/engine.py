@@ -228,6 +228,7 @@ class Engine:
                 propose_write=propose,
                 result=result,
                 deadline=started + self._config.reply_deadline_s,
+                budget=self._config.input_token_budget,
             ):
                 yield delta
         except ModelGaveUp as exc:

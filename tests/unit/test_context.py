@@ -3,8 +3,11 @@
 from bot.context import (
     HistoryItem,
     estimate_tokens,
+    fit_to_budget,
     group_turns,
+    message_tokens,
     plan_context,
+    tools_tokens,
     transcript,
     truncate_to_tokens,
 )
@@ -99,3 +102,24 @@ def test_transcript_shows_calls_and_results() -> None:
     assert "user: question 0" in text
     assert "assistant called: search_kb" in text
     assert "tool result: vpn vpn vpn" in text
+
+
+def test_each_step_of_a_long_turn_is_refitted_to_the_budget() -> None:
+    history = [item.message for turn in range(6) for item in _turn(turn * 4, words=150)]
+    system = [ModelMessage(role="system", content="sys")]
+    current = _turn(100, words=3)[:3]  # a user question, a tool call and a huge result...
+    huge = ModelMessage(role="tool", content="body " * 4000, tool_call_id="c100")
+    messages = system + history + [current[0].message, current[1].message, huge]
+
+    fitted = fit_to_budget(messages, tools=TOOLS, budget=1500)
+
+    assert sum(message_tokens(m) for m in fitted) + tools_tokens(TOOLS) <= 1500
+    assert fitted[0].content == "sys"
+    assert fitted[-3].content == current[0].message.content  # the question survives whole
+    assert fitted[-1].tool_call_id == "c100" and (fitted[-1].content or "").endswith("…")
+    assert not any(m.content and m.content.startswith("question 0:") for m in fitted)
+
+
+def test_fitting_keeps_what_already_fits() -> None:
+    messages = [ModelMessage(role="system", content="sys")] + [i.message for i in _turn(0, 5)]
+    assert fit_to_budget(messages, tools=TOOLS, budget=5000) == messages
