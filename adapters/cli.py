@@ -8,18 +8,26 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="helpdesk-bot", description="A chat-first AI assistant for the Valethon Helpdesk."
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        help="DEBUG, INFO, WARNING, ERROR (default INFO; WARNING for eval)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -41,6 +49,34 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--password", required=True, help="helpdesk password")
     chat.add_argument("--conversation", default=None, help="resume this conversation key")
 
+    evaluate = commands.add_parser(
+        "eval",
+        help="run evaluation scenarios against the configured model; exit 0 only if all pass",
+    )
+    evaluate.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of scenario files (default: the shipped tests/scenarios)",
+    )
+    evaluate.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="run only this scenario (shell-style patterns like 'injection-*'; repeatable)",
+    )
+    evaluate.add_argument(
+        "--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON"
+    )
+    evaluate.add_argument(
+        "--database-url",
+        default=None,
+        help="the bot's store for the run (default: a temporary SQLite database)",
+    )
+
     sandbox = commands.add_parser("sandbox", help="run the sandbox Valethon Helpdesk alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8090)
@@ -53,12 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    level = args.log_level or ("WARNING" if args.command == "eval" else "INFO")
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx (and the openai SDK's httpx2) log every request URL at INFO; ours log what matters.
-    for noisy in ("httpx", "httpx2"):
+    # httpx, the openai SDK's httpx2 and alembic are chatty at INFO; ours log what matters.
+    for noisy in ("httpx", "httpx2", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "sandbox":
@@ -67,25 +104,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_until_stopped(_run_server(args, Settings())))
         elif args.command == "chat":
             asyncio.run(_until_stopped(_run_chat(args, Settings())))
+        elif args.command == "eval":
+            code = asyncio.run(_until_stopped(_run_eval(args, Settings())))
+            return 130 if code is None else code
     except KeyboardInterrupt:
-        pass
+        return 130 if args.command == "eval" else 0
     except OSError as exc:  # e.g. the port is taken: say so plainly, no traceback
         print(f"helpdesk-bot: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _until_stopped(work: Coroutine[Any, Any, None]) -> None:
-    """Run `work` until it ends or SIGINT/SIGTERM arrives, then cancel it and let it clean up."""
+async def _until_stopped(work: Coroutine[Any, Any, T]) -> T | None:
+    """Run `work` until it ends or SIGINT/SIGTERM arrives, then cancel it and let it clean up.
+
+    Returns what `work` returned, or None when it was stopped.
+    """
     task = asyncio.create_task(work)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
     try:
-        await task
+        return await task
     except asyncio.CancelledError:
         if not task.cancelled():
             raise
+    return None
 
 
 async def _run_sandbox(args: argparse.Namespace) -> None:
@@ -110,6 +154,42 @@ async def _run_chat(args: argparse.Namespace, settings: Settings) -> None:
             print("helpdesk-bot: the helpdesk refused that email or password", file=sys.stderr)
             raise SystemExit(1) from None
         await run_chat(services.engine, user_key=user_key, conversation_key=args.conversation)
+
+
+async def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit code 0 when every scenario passed, 1 when one failed, 2 when none could run."""
+    import fnmatch
+    import json
+
+    from adapters.eval_report import exit_code, format_report, report_json
+    from adapters.evaluation import ScenarioResult, evaluate
+    from adapters.scenarios import ScenarioError, load_scenarios
+
+    directory: Path = args.directory or SHIPPED_SCENARIOS
+    try:
+        scenarios = load_scenarios(directory)
+    except ScenarioError as exc:
+        print("helpdesk-bot eval: bad scenario files:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if args.only:
+        scenarios = [
+            s for s in scenarios if any(fnmatch.fnmatchcase(s.scenario.name, p) for p in args.only)
+        ]
+        if not scenarios:
+            print(f"helpdesk-bot eval: no scenario matches {args.only}", file=sys.stderr)
+            return 2
+
+    def progress(number: int, total: int, result: ScenarioResult) -> None:
+        if sys.stderr.isatty():
+            print(f"[{number}/{total}] {result.name}: {result.status}", file=sys.stderr)
+
+    report = await evaluate(settings, scenarios, database_url=args.database_url, progress=progress)
+    print(format_report(report))
+    if args.json is not None:
+        args.json.write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
+    return exit_code(report)
 
 
 async def _run_server(args: argparse.Namespace, settings: Settings) -> None:

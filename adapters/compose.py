@@ -77,15 +77,20 @@ async def build_services(
     sandbox_host: str = "127.0.0.1",
     sandbox_port: int = 0,
     link_url: LinkUrl | None = None,
+    model_stream_delay_s: float = DEMO_STREAM_DELAY_S,
 ) -> AsyncIterator[Services]:
-    """Everything a channel needs, opened in order and closed in reverse."""
+    """Everything a channel needs, opened in order and closed in reverse.
+
+    `model_stream_delay_s` paces the embedded stand-in model's stream (0 for evaluations
+    and tests, where nobody watches the text arrive).
+    """
     async with AsyncExitStack() as stack:
         sandbox_base = None
         base_url = settings.helpdesk_base_url
         if base_url is None:
             from sandbox.runner import SandboxConfig, start_sandbox
 
-            config = SandboxConfig(model_stream_delay_s=DEMO_STREAM_DELAY_S)
+            config = SandboxConfig(model_stream_delay_s=model_stream_delay_s)
             sandbox = await stack.enter_async_context(
                 start_sandbox(host=sandbox_host, port=sandbox_port, config=config)
             )

@@ -1,49 +1,86 @@
-"""The composition root: builds settings, clients and channels, and serves them on one app.
+"""The composition root of `helpdesk-bot serve`: one aiohttp app for every channel.
 
-`helpdesk-bot serve` runs `run_server`. With `HELPDESK_BASE_URL` unset it first starts the
-embedded sandbox helpdesk in this process, so `make demo` needs no account and no network.
+`run_server` builds the services (`adapters.compose`), mounts each configured channel on
+one app — the widget and link pages always, Slack and Teams when their settings are present
+— plus `/healthz` (the process is up) and `/readyz` (database and helpdesk reachable), and
+serves until cancelled. Shutdown stops accepting, drains in-flight turns, then closes the
+services in reverse order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-import httpx
 from aiohttp import web
 
-from bot.helpdesk.client import HelpdeskClient
+from adapters.compose import Services, build_services
+from adapters.tasks import TaskGroup
 from bot.helpdesk.errors import HelpdeskError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 5.0
-
-
-@dataclass(frozen=True)
-class Services:
-    """What the channels share: one of each per process."""
-
-    settings: Settings
-    helpdesk: HelpdeskClient
-    helpdesk_base_url: str
-    sandbox_console_url: str | None = None
-
+DRAIN_TIMEOUT_S = 30.0
 
 SERVICES = web.AppKey("services", Services)
+TASKS = web.AppKey("tasks", TaskGroup)
+
+# A channel mounts its routes (and startup/cleanup hooks) on the app.
+Mount = Callable[[web.Application, Services, TaskGroup], None]
 
 
-def create_app(services: Services) -> web.Application:
-    app = web.Application()
+def create_app(services: Services, *, mounts: list[Mount] | None = None) -> web.Application:
+    app = web.Application(client_max_size=1024**2)
+    tasks = TaskGroup()
     app[SERVICES] = services
+    app[TASKS] = tasks
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/", index)
+    for mount in mounts if mounts is not None else default_mounts(services.settings):
+        mount(app, services, tasks)
+    if not any(resource.canonical == "/" for resource in app.router.resources()):
+        app.router.add_get("/", index)
+
+    async def drain(_: web.Application) -> None:
+        await tasks.drain(grace_s=DRAIN_TIMEOUT_S)
+
+    app.on_shutdown.append(drain)
     return app
+
+
+def default_mounts(settings: Settings) -> list[Mount]:
+    """The channels this deployment serves, from its settings."""
+    mounts: list[Mount] = []
+    for module_name in ("adapters.web", "adapters.linking"):
+        mount = _optional_mount(module_name)
+        if mount is not None:
+            mounts.append(mount)
+    if settings.slack_enabled:
+        slack = _optional_mount("adapters.slack")
+        if slack is not None:
+            mounts.append(slack)
+    if settings.teams_enabled:
+        teams = _optional_mount("adapters.teams")
+        if teams is not None:
+            mounts.append(teams)
+    return mounts
+
+
+def _optional_mount(module_name: str) -> Mount | None:
+    """A channel module's `mount`, if that channel is part of this build."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return None
+    mount: Mount = module.mount
+    return mount
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -52,20 +89,29 @@ async def healthz(_: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the helpdesk answers; 503 with the failing check otherwise."""
+    """Ready when the database and the helpdesk answer; 503 naming the failing check."""
     services = request.app[SERVICES]
-    checks: dict[str, Any] = {}
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_S):
-            await services.helpdesk.init()
-        checks["helpdesk"] = "ok"
-    except (HelpdeskError, TimeoutError) as exc:
-        checks["helpdesk"] = type(exc).__name__
+    checks = {
+        "database": await _check(services.store.ping),
+        "helpdesk": await _check(services.helpdesk.init),
+    }
     ready = all(value == "ok" for value in checks.values())
     return web.json_response(
         {"status": "ready" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
+
+
+async def _check(probe: Callable[[], Awaitable[object]]) -> str:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            await probe()
+    except (HelpdeskError, TimeoutError, OSError) as exc:
+        return type(exc).__name__
+    except Exception as exc:  # e.g. a database driver error: report, don't crash the probe
+        log.warning("Readiness check failed: %s", type(exc).__name__)
+        return type(exc).__name__
+    return "ok"
 
 
 async def index(request: web.Request) -> web.Response:
@@ -74,7 +120,6 @@ async def index(request: web.Request) -> web.Response:
     lines = [
         "<!doctype html><html lang=en><meta charset=utf-8><title>helpdesk-bot</title>",
         "<h1>helpdesk-bot is running</h1>",
-        "<p>The chat widget is served here once the web channel is enabled.</p>",
     ]
     if console:
         lines.append(f'<p><a href="{console}">Sandbox agent console</a></p>')
@@ -83,36 +128,15 @@ async def index(request: web.Request) -> web.Response:
 
 async def run_server(settings: Settings, *, host: str, port: int, sandbox_port: int) -> None:
     """Serve until cancelled; then stop accepting, drain, and close everything in order."""
-    async with AsyncExitStack() as stack:
-        console_url = None
-        base_url = settings.helpdesk_base_url
-        if base_url is None:
-            from sandbox.runner import start_sandbox
-
-            sandbox = await stack.enter_async_context(start_sandbox(host=host, port=sandbox_port))
-            base_url, console_url = sandbox.api_base, sandbox.console_url
-
-        http = httpx.AsyncClient()
-        stack.push_async_callback(http.aclose)
-        helpdesk = HelpdeskClient(
-            base_url,
-            http=http,
-            connect_timeout=settings.helpdesk_connect_timeout,
-            read_timeout=settings.helpdesk_read_timeout,
-            retry_budget=settings.helpdesk_retry_budget,
-        )
-        services = Services(
-            settings=settings,
-            helpdesk=helpdesk,
-            helpdesk_base_url=base_url,
-            sandbox_console_url=console_url,
-        )
+    async with build_services(settings, sandbox_host=host, sandbox_port=sandbox_port) as services:
         runner = web.AppRunner(create_app(services), access_log=None)
         await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, host, port).start()
-        _print_banner(services, host=host, port=port)
-        await asyncio.Event().wait()
+        try:
+            await web.TCPSite(runner, host, port).start()
+            _print_banner(services, host=host, port=port)
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
 
 
 def _print_banner(services: Services, *, host: str, port: int) -> None:
