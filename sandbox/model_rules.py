@@ -124,6 +124,8 @@ _ASSETS = re.compile(
     r"|machines?|hardware)\b|\bserial number\b|\basset tag\b",
     re.I,
 )
+# "How do I set up the VPN on my laptop?" is a how-to question, not a request for the asset list.
+_HOW_TO = re.compile(r"\bhow\s+(?:do|can|could|should|would|to)\b", re.I)
 _OUTAGE = re.compile(
     r"\boutages?\b|\bis\s+(?:the\s+)?[\w\s.-]{1,30}?\s+down\b|\bdown for\b|\bstatus of (?:the )?"
     r"(?:services|systems)\b|\b(?:service|system)s? status\b|\bany(?:one|body) else\b"
@@ -221,7 +223,7 @@ def _classify(text: str, history: Sequence[str]) -> Decision:
         return Decision("get_ticket", calls=(Planned("get_ticket", args),))
     if _MY_TICKETS.search(t):
         return Decision("list_my_tickets", calls=(Planned("list_my_tickets", _status_filter(t)),))
-    if _ASSETS.search(t) and not _PROBLEM.search(t):
+    if _ASSETS.search(t) and not _PROBLEM.search(t) and not _HOW_TO.search(t):
         return Decision("list_my_assets", calls=(Planned("list_my_assets"),))
     query = {"query": _trim(t, _MAX_QUERY)}
     if _SERVICE.search(t) and _PROBLEM.search(t):
