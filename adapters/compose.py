@@ -18,7 +18,9 @@ from bot.engine import Engine, EngineConfig, LinkUrl
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import HelpdeskError
 from bot.identity import IdentityService, TokenVault, load_secret_key
+from bot.linking import LinkTokens
 from bot.llm import ChatModel
+from bot.messages import Inbound
 from bot.settings import Settings
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
@@ -42,6 +44,7 @@ class Services:
     engine: Engine
     secret_key: str
     tenant_name: str
+    links: LinkTokens
     sandbox_base_url: str | None = None  # set when the embedded sandbox runs
 
     @property
@@ -103,6 +106,7 @@ async def build_services(
             settings.bot_secret_key.get_secret_value() if settings.bot_secret_key else None,
         )
         vault = TokenVault(store, secret)
+        links = LinkTokens(store=store, secret=secret, public_url=settings.bot_public_url)
 
         http = httpx.AsyncClient()
         stack.push_async_callback(http.aclose)
@@ -127,7 +131,7 @@ async def build_services(
             config=EngineConfig(
                 tenant_name=tenant, input_token_budget=settings.llm_input_token_budget
             ),
-            link_url=link_url,
+            link_url=_link_url_for(links),
         )
         yield Services(
             settings=settings,
@@ -140,8 +144,27 @@ async def build_services(
             engine=engine,
             secret_key=secret,
             tenant_name=tenant,
+            links=links,
             sandbox_base_url=sandbox_base,
         )
+
+
+def _link_url_for(links: LinkTokens) -> LinkUrl:
+    """Slack and Teams users link through a one-time URL; the widget and the terminal sign
+    in where they are, so they never need one."""
+
+    async def link_url(inbound: Inbound, message_id: int) -> str | None:
+        if inbound.channel in ("web", "cli"):
+            return None
+        return links.issue_url(
+            channel=inbound.channel,
+            user_key=inbound.user_key,
+            conversation_key=inbound.conversation_key,
+            pending_message_id=message_id,
+            display_name=inbound.display_name,
+        )
+
+    return link_url
 
 
 async def _tenant_name(helpdesk: HelpdeskClient) -> str:

@@ -51,7 +51,9 @@ from bot.tooling import ToolContext, ToolRegistry, ToolSpec
 
 log = logging.getLogger(__name__)
 
-LinkUrl = Callable[[Inbound], Awaitable[str | None]]
+# The account-link URL for an unlinked channel user; gets the inbound and the id of the
+# stored message that waits, so the channel can answer it once the user is linked.
+LinkUrl = Callable[[Inbound, int], Awaitable[str | None]]
 
 _YES = {"yes", "y", "yeah", "yep", "confirm", "confirmed", "sure", "ok", "okay", "do it",
         "go ahead", "please do", "yes please", "correct"}  # fmt: skip
@@ -444,7 +446,7 @@ class Engine:
         *,
         relink: bool,
     ) -> Reply:
-        url = await self._link_url(inbound) if self._link_url is not None else None
+        url = await self._link_url(inbound, stored.id) if self._link_url is not None else None
         text = (
             "Your helpdesk sign-in has expired. Please link your account again; "
             "I'll keep this conversation."
