@@ -71,9 +71,10 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
-            # WAL lets readers proceed while one writer holds the lock.
-            cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] != "wal":
+                _switch_to_wal(cursor, engine.dialect.loaded_dbapi.OperationalError)
         finally:
             cursor.close()
 
@@ -81,3 +82,16 @@ def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         writes = bool(conn.get_execution_options().get(WRITE_OPTION, False))
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _switch_to_wal(cursor: Any, operational_error: type[Exception]) -> None:
+    # WAL lets readers proceed while one writer holds the lock. The mode is stored in the
+    # database file, so one successful switch serves every later connection. Switching
+    # needs exclusive access and fails at once (no busy wait) while another process has
+    # the file open; then the rollback journal serves correctly until a later connection
+    # manages the switch.
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    except operational_error as exc:
+        if "locked" not in str(exc):
+            raise

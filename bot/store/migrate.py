@@ -3,17 +3,22 @@
 ``upgrade_database`` is idempotent and safe when several processes start at once: on
 PostgreSQL the whole upgrade runs in one transaction under a transaction-scoped advisory
 lock (per schema), on SQLite under the database write lock (BEGIN IMMEDIATE). Whoever
-comes second waits, then finds the schema at head and does nothing.
+comes second waits, then finds the schema at head and does nothing. Within one process,
+upgrades are also serialized by an asyncio lock: alembic keeps the running migration in a
+module-global proxy (``alembic.context``), which concurrent upgrades would trample.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +35,12 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _PG_LOCK = "SELECT pg_advisory_xact_lock(hashtext('helpdesk-bot:migrate:' || current_schema()))"
 
 
+# One lock per event loop (an asyncio.Lock must not be shared between loops).
+_IN_PROCESS_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def alembic_config() -> Config:
     """An alembic Config built in code, pointing at the packaged migrations."""
     config = Config()
@@ -40,14 +51,16 @@ def alembic_config() -> Config:
 async def upgrade_database(target: str | AsyncEngine) -> None:
     """Bring the database at ``target`` (a URL or an engine) to the latest revision."""
     engine = create_store_engine(target) if isinstance(target, str) else target
+    lock = _IN_PROCESS_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
     try:
-        async with engine.connect() as connection:
+        async with lock, engine.connect() as connection:
             connection = await connection.execution_options(**{WRITE_OPTION: True})
             async with connection.begin():
                 if connection.dialect.name == "postgresql":
                     await connection.execute(text(_PG_LOCK))
                 await connection.run_sync(_upgrade_to_head)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, CommandError) as exc:
+        # CommandError: e.g. the database is at a revision this code does not know (newer).
         shown = engine.url.render_as_string(hide_password=True)
         raise MigrationError(shown) from exc
     finally:
