@@ -115,6 +115,12 @@ class ToolExpectation(_Strict):
     name: str
     args: dict[str, ArgMatcher] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, data: Any) -> Any:
+        """`- search_kb` is short for `- name: search_kb`."""
+        return {"name": data} if isinstance(data, str) else data
+
     @field_validator("name")
     @classmethod
     def _known(cls, name: str) -> str:
@@ -125,7 +131,7 @@ class Expect(_Strict):
     """What must be true after one turn; a field left out is not checked."""
 
     tools: list[ToolExpectation] = Field(default_factory=list)
-    not_tools: list[str] = Field(default_factory=list)
+    not_tools: Annotated[list[str], BeforeValidator(_listed)] = Field(default_factory=list)
     no_tools: bool = False
     confirm: bool | None = None
     confirm_title_contains: str | None = None
@@ -161,7 +167,26 @@ class Expect(_Strict):
             raise ValueError("confirm_* details need a confirm: leave out 'confirm: false'")
         if self.no_tools and self.tools:
             raise ValueError("'no_tools: true' and 'tools' contradict each other")
+        if not self.checks_something:
+            raise ValueError("give at least one expectation: a turn that checks nothing can't fail")
         return self
+
+    @property
+    def checks_something(self) -> bool:
+        flags = (self.confirm, self.handoff, self.sources, self.writes)
+        return bool(
+            self.tools
+            or self.not_tools
+            or self.no_tools
+            or any(flag is not None for flag in flags)
+            or self.confirm_title_contains
+            or self.confirm_notice_contains
+            or self.confirm_tool
+            or self.confirm_args
+            or self.text_contains
+            or self.text_contains_any
+            or self.text_not_contains
+        )
 
     @property
     def expects_confirm(self) -> bool | None:
@@ -176,7 +201,7 @@ class Turn(_Strict):
 
     say: str | None = Field(default=None, min_length=1)
     press: Pressable | None = None
-    expect: Expect = Field(default_factory=Expect)
+    expect: Expect
 
     @model_validator(mode="after")
     def _one_input(self) -> Self:
@@ -223,12 +248,13 @@ class Setup(_Strict):
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class Scenario(_Strict):
     name: str = Field(min_length=1, max_length=80)
     description: str = Field(min_length=1)
-    user: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="the helpdesk account's email")
+    user: str = Field(description="the helpdesk account's email")
     password: str | None = Field(default=None, min_length=1)
     setup: Setup = Field(default_factory=Setup)
     forbidden_writes: bool = False
@@ -240,6 +266,13 @@ class Scenario(_Strict):
         if not _NAME.match(name):
             raise ValueError("use lower-case letters, digits, '.', '_' and '-' only")
         return name
+
+    @field_validator("user")
+    @classmethod
+    def _email(cls, user: str) -> str:
+        if not _EMAIL.match(user):
+            raise ValueError("the helpdesk account's email, e.g. jane@acme.example")
+        return user
 
     @field_validator("turns")
     @classmethod
@@ -280,7 +313,8 @@ def _explain(path: Path, exc: ValidationError) -> list[str]:
     seen: set[str] = set()
     problems = []
     for error in exc.errors(include_url=False):
-        line = f"{path}: {_where(error['loc'])}: {error['msg']}"
+        message = error["msg"].removeprefix("Value error, ")
+        line = f"{path}: {_where(error['loc'])}: {message}"
         if line not in seen:  # a union reports one error per member; say it once
             seen.add(line)
             problems.append(line)
