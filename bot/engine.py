@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import confirmations, prompts
+from bot import confirmations, pending, prompts
 from bot.agent_loop import LoopResult, ModelGaveUp, run_loop
 from bot.context import plan_context
-from bot.conversation_ops import ConversationOps, json_arguments
+from bot.conversation_ops import ConversationOps
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
-from bot.identity import HelpdeskUser, IdentityService
+from bot.identity import IdentityService
 from bot.llm import ChatModel, Usage
 from bot.messages import (
     Action,
@@ -44,10 +44,11 @@ from bot.messages import (
     Typing,
 )
 from bot.redact import mask_secrets
-from bot.store.records import Conversation, PendingAction, TokenUsage
+from bot.store.records import Conversation, TokenUsage
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
-from bot.tooling import ToolContext, ToolRegistry, ToolSpec
+from bot.tooling import ToolRegistry, ToolSpec
+from bot.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -146,48 +147,48 @@ class Engine:
         if user is None:
             yield await self._link_request(conversation, inbound, stored, relink=False)
             return
+        turn = Turn(
+            store=self._store,
+            helpdesk=self._helpdesk,
+            tools=self._tools,
+            ops=self._ops,
+            conversation=conversation,
+            user=user,
+            stored=stored,
+        )
         if masked:
-            yield await self._say(
-                conversation,
-                stored,
-                "I removed what looked like a password or code from "
-                "your message. Please never share those in chat, and change it if it was real.",
+            yield await turn.say(
+                "I removed what looked like a password or code from your message. Please "
+                "never share those in chat, and change it if it was real."
             )
         if inbound.action is not None:
-            async for reply in self._on_action(conversation, user, inbound, stored):
+            async for reply in pending.on_action(turn, inbound.action):
                 yield reply
             return
-        text = stored.content
-        verdict = _yes_or_no(text)
-        if verdict is not None:
-            pending = await self._store.latest_pending_action(conversation.id)
-            if pending is not None:
+        verdict = _yes_or_no(stored.content)
+        if verdict is not None:  # a typed yes/no answers the pending write, if there is one
+            waiting = await self._store.latest_pending_action(conversation.id)
+            if waiting is not None:
                 kind = "confirm" if verdict else "cancel"
-                async for reply in self._on_pending(
-                    conversation, user, stored, kind=kind, action_id=pending.id
-                ):
+                async for reply in pending.on_pending(turn, kind=kind, action_id=waiting.id):
                     yield reply
                 return
-        chat_id, mirrored_at = await self._ops.mirror(conversation, user, text)
-        conversation = await self._store.get_conversation(conversation.id) or conversation
-        if conversation.owner != "bot":
+        chat_id, mirrored_at = await self._ops.mirror(conversation, user, stored.content)
+        current = await self._store.get_conversation(conversation.id) or conversation
+        if current.owner != "bot":
             note = "Your message was passed to the agent."
-            if conversation.owner == "queued":
+            if current.owner == "queued":
                 note = "Your message was added to the chat; an agent will see it when they join."
-            yield await self._say(conversation, stored, note, role="notice")
+            yield await turn.say(note, notice=True)
             return
-        async for reply in self._answer(conversation, user, stored, chat_id, mirrored_at):
+        async for reply in self._answer(turn, chat_id, mirrored_at):
             yield reply
 
     async def _answer(
-        self,
-        conversation: Conversation,
-        user: HelpdeskUser,
-        stored: StoredMessage,
-        chat_id: int | None,
-        mirrored_at: datetime | None,
+        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
     ) -> AsyncIterator[Reply]:
         started = time.monotonic()
+        conversation, user, stored = turn.conversation, turn.user, turn.stored
         offered = self._tools.offered(user.capabilities)
         history = await self._ops.history(conversation)
         system = prompts.render(
@@ -204,7 +205,7 @@ class Engine:
             tools=[spec.schema() for spec in offered],
             budget=self._config.input_token_budget,
         )
-        context = self._tool_context(user, chat_id)
+        context = turn.tool_context(chat_id)
 
         async def propose(
             spec: ToolSpec[Any], call_id: str, raw: str
@@ -236,7 +237,7 @@ class Engine:
         except ModelGaveUp as exc:
             log.warning("Model gave up after retries (%s); degrading", type(exc.last).__name__)
             await self._ops.record(conversation.id, result.recorded)
-            yield await self._degraded(conversation, user, stored, chat_id, mirrored_at, exc)
+            yield await self._degraded(turn, chat_id, mirrored_at, exc)
             return
         await self._ops.record(
             conversation.id, result.recorded[:-1] if result.text else result.recorded
@@ -257,165 +258,15 @@ class Engine:
                 message_id=saved.id,
             )
         if result.confirm is not None:
-            yield await self._say_confirm(conversation, stored, result.confirm)
+            yield await turn.say_confirm(result.confirm)
         if result.handoff_reason is not None:
-            yield await self._escalate(conversation, user, stored, chat_id, result.handoff_reason)
+            yield await turn.escalate(chat_id, result.handoff_reason)
         await self._ops.fold(conversation, plan.fold, user)
 
-    async def _on_action(
-        self,
-        conversation: Conversation,
-        user: HelpdeskUser,
-        inbound: Inbound,
-        stored: StoredMessage,
-    ) -> AsyncIterator[Reply]:
-        assert inbound.action is not None
-        kind, _, argument = inbound.action.action_id.partition(":")
-        if kind in ("confirm", "cancel", "comment_instead"):
-            async for reply in self._on_pending(
-                conversation,
-                user,
-                stored,
-                kind=kind,
-                action_id=argument,
-                value=inbound.action.value,
-            ):
-                yield reply
-        elif kind == "feedback" and argument.isdigit():
-            await self._store.set_feedback(
-                conversation.id, int(argument), value=1 if inbound.action.value == "up" else -1
-            )
-        elif kind == "talk_to_human":
-            chat_id, _ = await self._ops.ensure_chat(conversation, user)
-            yield await self._escalate(
-                conversation, user, stored, chat_id, "The user asked to talk to a person."
-            )
-        elif kind == "create_ticket":
-            async for reply in self._propose_direct(
-                conversation, user, stored, "create_ticket_from_chat", "{}"
-            ):
-                yield reply
-        else:
-            yield await self._say(conversation, stored, "That button is no longer active.")
-
-    async def _on_pending(
-        self,
-        conversation: Conversation,
-        user: HelpdeskUser,
-        stored: StoredMessage,
-        *,
-        kind: str,
-        action_id: str,
-        value: str | None = None,
-    ) -> AsyncIterator[Reply]:
-        if kind == "cancel" or kind == "comment_instead":
-            cancelled = await self._store.cancel_pending_action(
-                action_id, user_key=conversation.user_key
-            )
-            if not cancelled:
-                current = await self._store.get_pending_action(action_id)
-                yield await self._say(conversation, stored, confirmations.describe_stale(current))
-                return
-            if kind == "cancel":
-                await self._ops.note_outcome(conversation.id, "The user cancelled the change.")
-                yield await self._say(conversation, stored, "Cancelled — nothing was changed.")
-                return
-            action = await self._store.get_pending_action(action_id)
-            async for reply in self._comment_instead(conversation, user, stored, action, value):
-                yield reply
-            return
-        claimed = await self._store.claim_pending_action(action_id, user_key=conversation.user_key)
-        if claimed is None:
-            current = await self._store.get_pending_action(action_id)
-            yield await self._say(conversation, stored, confirmations.describe_stale(current))
-            return
-        spec = self._tools.get(claimed.tool_name)
-        if spec is None or not spec.allowed(user.capabilities):
-            await self._store.complete_pending_action(
-                claimed.id, status="failed", result={"error": "not allowed"}
-            )
-            yield await self._say(conversation, stored, "You're not allowed to do that.")
-            return
-        chat_id = conversation.helpdesk_chat_id
-        outcome = await confirmations.execute(
-            claimed, spec=spec, context=self._tool_context(user, chat_id)
-        )
-        await self._store.complete_pending_action(
-            claimed.id, status="done" if outcome.ok else "failed", result=dict(outcome.result)
-        )
-        await self._ops.note_outcome(
-            conversation.id, f"Result of {spec.name} after the user confirmed: {outcome.result}"
-        )
-        yield await self._say(conversation, stored, outcome.text)
-
-    async def _comment_instead(
-        self,
-        conversation: Conversation,
-        user: HelpdeskUser,
-        stored: StoredMessage,
-        action: PendingAction | None,
-        ticket_number: str | None,
-    ) -> AsyncIterator[Reply]:
-        if action is None or not ticket_number or not ticket_number.isdigit():
-            yield await self._say(conversation, stored, "I couldn't find that request any more.")
-            return
-        description = str(action.arguments.get("description") or action.arguments.get("subject"))
-        raw = json_arguments(ticket_number=int(ticket_number), comment=description)
-        async for reply in self._propose_direct(
-            conversation, user, stored, "add_ticket_comment", raw
-        ):
-            yield reply
-
-    async def _propose_direct(
-        self,
-        conversation: Conversation,
-        user: HelpdeskUser,
-        stored: StoredMessage,
-        tool: str,
-        raw_arguments: str,
-    ) -> AsyncIterator[Reply]:
-        spec = self._tools.get(tool)
-        if spec is None or not spec.allowed(user.capabilities):
-            yield await self._say(conversation, stored, "You can't do that from here.")
-            return
-        confirm, model_result = await confirmations.propose(
-            self._store,
-            conversation_id=conversation.id,
-            user_key=conversation.user_key,
-            spec=spec,
-            context=self._tool_context(user, conversation.helpdesk_chat_id),
-            tool_call_id=f"direct-{stored.id}",
-            raw_arguments=raw_arguments,
-        )
-        if confirm is None:
-            yield await self._say(conversation, stored, f"I can't do that: {model_result['error']}")
-            return
-        yield await self._say_confirm(conversation, stored, confirm)
-
-    async def _escalate(
-        self,
-        conversation: Conversation,
-        user: HelpdeskUser,
-        stored: StoredMessage,
-        chat_id: int | None,
-        reason: str,
-    ) -> Reply:
-        status = await self._ops.escalate(conversation, user, chat_id, reason)
-        await self._store.add_message(
-            conversation.id, role="notice", content=status.text, reply_to_id=stored.id
-        )
-        return status
-
     async def _degraded(
-        self,
-        conversation: Conversation,
-        user: HelpdeskUser,
-        stored: StoredMessage,
-        chat_id: int | None,
-        mirrored_at: datetime | None,
-        failure: ModelGaveUp,
+        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None, failure: ModelGaveUp
     ) -> Reply:
-        val_ai = await self._ops.val_ai_answer(user, chat_id, mirrored_at)
+        val_ai = await self._ops.val_ai_answer(turn.user, chat_id, mirrored_at)
         if val_ai:
             text = f"Here's what the helpdesk's assistant suggests:\n\n{val_ai}"
         else:
@@ -423,20 +274,11 @@ class Engine:
         if failure.streamed_text:
             text = failure.streamed_text + "\n\n" + text
         saved = await self._store.add_message(
-            conversation.id, role="assistant", content=text, reply_to_id=stored.id
+            turn.conversation.id, role="assistant", content=text, reply_to_id=turn.stored.id
         )
         return Message(text=text, actions=offer_actions(), message_id=saved.id, degraded=True)
 
     # --- helpers -------------------------------------------------------------------------
-
-    def _tool_context(self, user: HelpdeskUser, chat_id: int | None) -> ToolContext:
-        return ToolContext(
-            helpdesk=self._helpdesk,
-            auth=user.auth,
-            profile=user.profile,
-            capabilities=user.capabilities,
-            chat_id=chat_id,
-        )
 
     async def _link_request(
         self,
@@ -459,33 +301,6 @@ class Engine:
         if url is None:
             return ErrorReply(text=text + " Sign in from the chat widget or ask your admin.")
         return LinkRequired(url=url, text=text)
-
-    async def _say(
-        self,
-        conversation: Conversation,
-        stored: StoredMessage,
-        text: str,
-        *,
-        role: str = "assistant",
-    ) -> Message:
-        saved = await self._store.add_message(
-            conversation.id,
-            role="notice" if role == "notice" else "assistant",
-            content=text,
-            reply_to_id=stored.id,
-        )
-        return Message(text=text, message_id=saved.id)
-
-    async def _say_confirm(
-        self, conversation: Conversation, stored: StoredMessage, confirm: ConfirmRequest
-    ) -> ConfirmRequest:
-        await self._store.add_message(
-            conversation.id,
-            role="notice",
-            content=confirmations.render_confirm_text(confirm),
-            reply_to_id=stored.id,
-        )
-        return confirm
 
     async def _replayed(self, conversation_id: int, event_id: str | None) -> bool:
         if event_id is None:
