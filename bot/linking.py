@@ -3,33 +3,62 @@
 A Slack or Teams user who is not linked yet gets `{BOT_PUBLIC_URL}/link/{token}`. The token
 is a JWT (HS256, key derived from the bot secret for this purpose only) naming the channel,
 the channel user and, when there is one, the conversation and the message that was waiting,
-so the channel can answer that question once the link is made. `redeem` refuses a tampered,
-expired or already used token; spending it is atomic in the store, so two tabs submitting
-the same link cannot both link.
+so the channel can answer that question once the link is made. `inspect` refuses a tampered
+or expired token; `redeem` runs the sign-in under a per-token lease and spends the token only
+when the sign-in succeeds, so a wrong password leaves the link usable while two tabs (or two
+replicas) submitting the same link can never both link.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal, TypeVar
 
 import jwt
 
 from bot.identity import derive_key
 from bot.store.store import Store
 
+log = logging.getLogger(__name__)
+
 LINK_TTL_S = 600
 _AUDIENCE = "helpdesk-bot:link"
 
+# One sign-in attempt per token at a time. The attempt has a deadline well inside the
+# lease's TTL, so a lease only expires under a holder that crashed.
+ATTEMPT_DEADLINE_S = 60.0
+_ATTEMPT_LEASE_TTL_S = 2 * ATTEMPT_DEADLINE_S
+_ATTEMPT_WAIT_S = 30.0
+# A readable "used" marker: it must outlive any token, whose signature expires anyway.
+_USED_MARKER_TTL_S = LINK_TTL_S + 120.0
+_USED_HOLDER = "used"
+
+T = TypeVar("T")
+
+LinkProblem = Literal["invalid", "expired", "used", "busy"]
+
 
 class LinkError(Exception):
-    """A link token that cannot be used; `reason` is safe to show on the page."""
+    """A link token that cannot be used; `reason` is safe to show on the page.
 
-    def __init__(self, reason: str) -> None:
+    `kind` says why: "invalid" (tampered or malformed), "expired", "used", or "busy" (another
+    tab is signing in with it right now and did not finish in time).
+    """
+
+    def __init__(self, reason: str, *, kind: LinkProblem = "invalid") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
+
+
+_EXPIRED = "This link has expired. Ask the assistant for a new one."
+_USED = "This link has already been used."
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +131,11 @@ class LinkTokens:
                 leeway=0,
             )
         except jwt.ExpiredSignatureError as exc:
-            raise LinkError("This link has expired. Ask the assistant for a new one.") from exc
+            raise LinkError(_EXPIRED, kind="expired") from exc
         except jwt.PyJWTError as exc:
             raise LinkError("This link is not valid.") from exc
         if now is not None and claims["exp"] <= now:
-            raise LinkError("This link has expired. Ask the assistant for a new one.")
+            raise LinkError(_EXPIRED, kind="expired")
         message = claims.get("msg")
         return LinkClaim(
             channel=str(claims["ch"]),
@@ -120,12 +149,67 @@ class LinkTokens:
     async def spend(self, claim: LinkClaim) -> None:
         """Mark the token used; LinkError if it already was (exactly one caller succeeds)."""
         if not await self._store.use_link_token(claim.jti):
-            raise LinkError("This link has already been used.")
+            raise LinkError(_USED, kind="used")
+
+    async def ensure_unused(self, claim: LinkClaim) -> None:
+        """LinkError(kind="used") if a sign-in with this token already succeeded."""
+        if await self._store.get_lease(_used_marker(claim.jti)) is not None:
+            raise LinkError(_USED, kind="used")
+
+    async def redeem(self, claim: LinkClaim, link: Callable[[], Awaitable[T]]) -> T:
+        """Run `link` (the sign-in that stores the identity) and spend the token, once.
+
+        Why this order: spending first would burn the link on a wrong password; linking
+        first without a lock would let two tabs both link (the second overwriting the
+        first) before one of them loses the spend. So an attempt holds a per-token lease,
+        checks the token is unused, runs `link`, then leaves a "used" marker for later
+        attempts to read and spends the token. A second submission waits for the first to finish and
+        is refused if it succeeded; if `link` raises (wrong password, helpdesk down), the
+        token stays usable and the exception propagates.
+        """
+        attempt = f"link-attempt:{claim.jti}"
+        holder = uuid.uuid4().hex
+        await self._wait_for_attempt(attempt, holder)
+        try:
+            await self.ensure_unused(claim)
+            async with asyncio.timeout(ATTEMPT_DEADLINE_S):
+                result = await link()
+            # The marker first: if writing it fails, the token is not spent either and a
+            # retry relinks; the spend then makes single use hold even if this attempt's
+            # lease was taken over after a stall.
+            await self._store.acquire_lease(
+                _used_marker(claim.jti), _USED_HOLDER, ttl_s=_USED_MARKER_TTL_S
+            )
+            await self.spend(claim)
+            return result
+        finally:
+            await self._store.release_lease(attempt, holder)
+
+    async def _wait_for_attempt(self, name: str, holder: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _ATTEMPT_WAIT_S
+        delay = 0.02
+        while not await self._store.acquire_lease(name, holder, ttl_s=_ATTEMPT_LEASE_TTL_S):
+            if loop.time() >= deadline:
+                raise LinkError(
+                    "This link is being used in another window. Try again in a moment.",
+                    kind="busy",
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     def on_linked(self, listener: OnLinked) -> None:
         """Channels register here to tell their user "you're linked" and resume."""
         self._listeners.append(listener)
 
     async def announce(self, linked: Linked) -> None:
+        """Call every listener; one that fails is logged and does not stop the others."""
         for listener in self._listeners:
-            await listener(linked)
+            try:
+                await listener(linked)
+            except Exception:
+                log.exception("A link listener failed for a %s user", linked.claim.channel)
+
+
+def _used_marker(jti: str) -> str:
+    return f"link-used:{jti}"
