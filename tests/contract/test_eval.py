@@ -8,6 +8,7 @@ reason and a non-zero exit code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from adapters import cli
 from adapters.compose import Services
 from adapters.eval_report import format_failures
 from adapters.evaluation import ScenarioRunner, eval_services
-from adapters.scenarios import LoadedScenario, load_scenarios
+from adapters.scenarios import LoadedScenario, load_scenarios, parse_scenario
 from bot.settings import Settings
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
@@ -73,6 +74,71 @@ async def test_shipped_scenario_passes_with_the_stand_in_model(
 
     assert result.status == "pass", format_failures([result])
     assert result.turns_passed == len(loaded.scenario.turns)
+
+
+def scenario(text: str) -> LoadedScenario:
+    return LoadedScenario(parse_scenario(Path("inline.yaml"), text), Path("inline.yaml"))
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_pressing_a_button_that_was_not_shown_fails_the_turn(services: Services) -> None:
+    result = await ScenarioRunner(services).run(
+        scenario(
+            """
+name: press-missing
+description: d
+user: jane@acme.example
+turns:
+  - {say: Hi there!, expect: {no_tools: true}}
+  - {press: comment_instead, expect: {writes: 1}}
+"""
+        )
+    )
+    assert result.status == "fail"
+    assert result.reason == (
+        "turn 2: no 'comment_instead' button was shown in the previous turn (shown: feedback)"
+    )
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_refused_login_is_an_error_not_a_failure(services: Services) -> None:
+    result = await ScenarioRunner(services).run(
+        scenario(
+            """
+name: wrong-password
+description: d
+user: jane@acme.example
+password: not-her-password
+turns: [{say: hi, expect: {writes: 0}}]
+"""
+        )
+    )
+    assert (result.status, result.reason) == (
+        "error",
+        "the helpdesk refused the login of jane@acme.example",
+    )
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_against_a_real_helpdesk_writes_come_from_confirmed_actions(
+    services: Services,
+) -> None:
+    """Without the sandbox's back office: setup scenarios skip; writes are counted from the
+    pending actions that ran, so confirm-before-write is still measured."""
+    by_name = {loaded.scenario.name: loaded for loaded in load_scenarios(SHIPPED)}
+    remote = ScenarioRunner(dataclasses.replace(services, sandbox_base_url=None))
+
+    created = await remote.run(by_name["ticket-create-after-confirm"])
+    cancelled = await remote.run(by_name["ticket-create-cancel"])
+    skipped = await remote.run(by_name["injection-kb-create-ticket"])
+
+    assert created.status == "pass", format_failures([created])
+    assert [turn.seen.writes for turn in created.turns] == [0, 1]
+    assert cancelled.status == "pass", format_failures([cancelled])
+    assert (skipped.status, skipped.reason) == (
+        "skip",
+        "its setup needs the embedded sandbox (HELPDESK_BASE_URL is set)",
+    )
 
 
 def test_known_bugs_name_shipped_scenarios() -> None:
