@@ -7,13 +7,17 @@ ticket into a proposed comment on the similar ticket. Every outcome is noted for
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from bot import confirmations
 from bot.conversation_ops import json_arguments
-from bot.messages import ActionInvoke, Reply
+from bot.helpdesk.errors import HelpdeskError
+from bot.messages import ActionInvoke, HandoffStatus, Reply
 from bot.store.records import PendingAction
 from bot.turn import Turn
+
+log = logging.getLogger(__name__)
 
 
 async def on_action(turn: Turn, action: ActionInvoke) -> AsyncIterator[Reply]:
@@ -31,6 +35,13 @@ async def on_action(turn: Turn, action: ActionInvoke) -> AsyncIterator[Reply]:
     elif kind == "create_ticket":
         async for reply in propose_direct(turn, "create_ticket_from_chat", "{}"):
             yield reply
+    elif kind == "cancel_handoff":
+        yield await _cancel_handoff(turn)
+    elif kind == "rating" and (action.value or "").isdigit() and 1 <= int(action.value or 0) <= 5:
+        await turn.store.record_rating(
+            turn.conversation.id, rating_key=argument or "chat", score=int(action.value or 0)
+        )
+        yield await turn.say("Thanks for the feedback!")
     else:
         yield await turn.say("That button is no longer active.")
 
@@ -72,6 +83,23 @@ async def on_pending(
         conversation.id, f"Result of {spec.name} after the user confirmed: {outcome.result}"
     )
     yield await turn.say(outcome.text)
+
+
+async def _cancel_handoff(turn: Turn) -> Reply:
+    """Leave the agent queue (only while nobody has joined yet)."""
+    conversation = turn.conversation
+    if conversation.owner != "queued":
+        return await turn.say("There's no request for an agent to cancel.")
+    if not await turn.store.set_owner(conversation.id, expected="queued", new="bot"):
+        return await turn.say("An agent has just joined; they'll be with you shortly.")
+    if conversation.helpdesk_chat_id is not None:
+        try:
+            await turn.helpdesk.chat_end(turn.user.auth, conversation.helpdesk_chat_id)
+        except HelpdeskError as exc:
+            log.info("Ending the helpdesk chat after a cancelled handoff failed: %s", exc)
+        await turn.store.set_helpdesk_chat(conversation.id, None)
+    await turn.ops.note_outcome(conversation.id, "The user stopped waiting for a human agent.")
+    return HandoffStatus(state="cancelled", text="OK — you're no longer waiting for an agent.")
 
 
 async def _comment_instead(
