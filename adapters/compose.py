@@ -8,6 +8,9 @@ no `OPENAI_API_KEY`/`OPENAI_BASE_URL` either, its stand-in model answers.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from bot.engine import Engine, EngineConfig, LinkUrl
+from bot.handoff import HandoffRelay
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import HelpdeskError
 from bot.identity import IdentityService, TokenVault, load_secret_key
@@ -45,6 +49,7 @@ class Services:
     secret_key: str
     tenant_name: str
     links: LinkTokens
+    relay: HandoffRelay
     sandbox_base_url: str | None = None  # set when the embedded sandbox runs
 
     @property
@@ -145,8 +150,16 @@ async def build_services(
             secret_key=secret,
             tenant_name=tenant,
             links=links,
+            relay=HandoffRelay(
+                store=store, helpdesk=helpdesk, identities=identities, holder=replica_id()
+            ),
             sandbox_base_url=sandbox_base,
         )
+
+
+def replica_id() -> str:
+    """Names this process in leases, so replicas can tell whose lease is whose."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _link_url_for(links: LinkTokens) -> LinkUrl:

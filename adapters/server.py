@@ -44,10 +44,19 @@ def create_app(services: Services, *, mounts: list[Mount] | None = None) -> web.
     if not any(resource.canonical == "/" for resource in app.router.resources()):
         app.router.add_get("/", index)
 
-    async def drain(_: web.Application) -> None:
+    relay_task: list[asyncio.Task[None]] = []
+
+    async def start_relay(_: web.Application) -> None:
+        relay_task.append(asyncio.create_task(services.relay.run(), name="handoff-relay"))
+
+    async def stop(_: web.Application) -> None:
+        for task in relay_task:  # no new relays; in-flight turns may still finish below
+            task.cancel()
+        await asyncio.gather(*relay_task, return_exceptions=True)
         await tasks.drain(grace_s=DRAIN_TIMEOUT_S)
 
-    app.on_shutdown.append(drain)
+    app.on_startup.append(start_relay)
+    app.on_shutdown.append(stop)
     return app
 
 
