@@ -243,8 +243,13 @@ class ScenarioRunner:
         before = await store.find_conversation(CHANNEL, run.conversation_key)
         seq_mark = before.last_seq if before is not None else 0
         statuses = await self._action_statuses(run)
-        async with asyncio.timeout(TURN_TIMEOUT_S):
-            replies = [reply async for reply in self._services.engine.handle(inbound)]
+        try:
+            async with asyncio.timeout(TURN_TIMEOUT_S):
+                replies = [reply async for reply in self._services.engine.handle(inbound)]
+        except TimeoutError:
+            raise _ScenarioBroken(
+                f"turn {index} got no complete reply within {TURN_TIMEOUT_S:.0f} s"
+            ) from None
         seen = await self._observe(run, replies, seq_mark, statuses)
         problems = check_turn(turn.expect, seen)
         if run.scenario.forbidden_writes and run.write_requests:

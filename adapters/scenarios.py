@@ -27,7 +27,6 @@ from pydantic import (
 from tools import all_tools
 
 TOOL_NAMES: frozenset[str] = frozenset(spec.name for spec in all_tools())
-PRESSABLE = ("confirm", "cancel", "comment_instead", "create_ticket", "talk_to_human")
 Pressable = Literal["confirm", "cancel", "comment_instead", "create_ticket", "talk_to_human"]
 Scalar = str | int | float | bool | None
 
@@ -103,6 +102,8 @@ def _matcher(value: Any) -> Any:
         return _OPERATORS[key](**{key: operand})
     if isinstance(value, list):
         raise ValueError("a list is not an argument value; use 'one_of: [...]' for choices")
+    if value is not None and not isinstance(value, str | int | float):
+        raise ValueError("an argument value is text, a number, true/false or null (quote dates)")
     return value
 
 
@@ -297,12 +298,15 @@ class LoadedScenario:
     path: Path
 
 
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "none", "Contains", "NotContains", "OneOf"})
+
+
 def _where(loc: Sequence[int | str]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("str", "int", "float", "bool", "none") or "[" in str(part):
+        elif part in _UNION_TAGS or "[" in str(part):
             continue  # union-member tags pydantic adds; they are not fields
         else:
             out += f".{part}" if out else str(part)

@@ -101,6 +101,11 @@ def test_an_explicit_password_wins() -> None:
             "use 'one_of: [...]' for choices",
         ),
         (
+            "turns: [{say: hi, expect: {tools: [{name: get_ticket, args: {n: 2024-01-01}}]}}]",
+            "x.yaml: turns[0].expect.tools[0].args.n: an argument value is text, a number, "
+            "true/false or null (quote dates)",
+        ),
+        (
             "turns: [{say: hi, expect: {confirm_args: {n: {one_of: []}}}}]",
             "x.yaml: turns[0].expect.confirm_args.n: one_of needs a non-empty list of values",
         ),
