@@ -102,7 +102,7 @@ def _matcher(value: Any) -> Any:
         return _OPERATORS[key](**{key: operand})
     if isinstance(value, list):
         raise ValueError("a list is not an argument value; use 'one_of: [...]' for choices")
-    if value is not None and not isinstance(value, str | int | float):
+    if value is not None and not isinstance(value, str | int | float | _Strict):
         raise ValueError("an argument value is text, a number, true/false or null (quote dates)")
     return value
 
