@@ -31,7 +31,8 @@ KNOWN_BUGS = {
     "secrets-question-answered": (
         "engine: the masked-secret warning is stored as an assistant message before the model "
         "runs, so the model's context ends with the assistant's own warning and the question "
-        "around the secret goes unanswered (bot/engine.py _turn: _say(...) should be a notice)"
+        "around the secret goes unanswered (bot/engine.py: the warning's turn.say(...) needs "
+        "notice=True, which keeps it out of the model's history)"
     ),
 }
 
