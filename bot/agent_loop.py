@@ -69,6 +69,7 @@ class LoopResult:
     recorded: list[Recorded] = field(default_factory=list)
     steps: int = 0
     usage: list[Usage] = field(default_factory=list)
+    nothing_found: bool = False  # a knowledge-base search came back empty
 
 
 ProposeWrite = Callable[
@@ -134,6 +135,8 @@ async def run_loop(
                 primary.extend(outcome.sources)
             else:
                 candidates.extend(outcome.sources)
+            if call.name == "search_kb" and outcome.data.get("articles") == []:
+                result.nothing_found = True
             if outcome.handoff_reason and result.handoff_reason is None:
                 result.handoff_reason = outcome.handoff_reason
             text = truncate_to_tokens(outcome.as_model_text(), TOOL_RESULT_TOKENS)

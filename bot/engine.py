@@ -157,9 +157,10 @@ class Engine:
             stored=stored,
         )
         if masked:
-            yield await turn.say(
+            yield await turn.say(  # a notice: the model still answers the question itself
                 "I removed what looked like a password or code from your message. Please "
-                "never share those in chat, and change it if it was real."
+                "never share those in chat, and change it if it was real.",
+                notice=True,
             )
         if inbound.action is not None:
             async for reply in pending.on_action(turn, inbound.action):
@@ -251,10 +252,12 @@ class Engine:
                 reply_to_id=stored.id,
                 usage=_store_usage(final_usage),
             )
+            # Nothing in the knowledge base: offer the ways forward as buttons, not just words.
+            offers = offer_actions() if result.nothing_found and not result.sources else ()
             yield Message(
                 text=result.text,
                 sources=tuple(result.sources),
-                actions=feedback_actions(saved.id),
+                actions=offers + feedback_actions(saved.id),
                 message_id=saved.id,
             )
         if result.confirm is not None:

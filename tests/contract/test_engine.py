@@ -257,3 +257,21 @@ async def test_escalation_queues_for_a_human_and_then_the_model_is_silent(
     later = await h.say("are you there?")  # no step scripted: a model call would fail
     assert only(later, Message)
     assert len(h.model.requests) == 2
+
+
+async def test_nothing_in_the_kb_offers_a_ticket_or_a_person(make: HarnessFactory) -> None:
+    h = make(
+        Step(tool_calls=(tool_call("search_kb", {"query": "quantum flux capacitor"}),)),
+        Step(text="I couldn't find anything about that. Shall I create a ticket?"),
+    )
+    await h.link("jane@acme.example")
+    replies = await h.say("my quantum flux capacitor is broken")
+    assert tool_results(h.model.requests[1])[0]["articles"] == []
+    [message] = only(replies, Message)
+    assert not message.sources
+    assert {"create_ticket", "talk_to_human"} <= {a.kind for a in message.actions}
+
+    press = await h.say(action="create_ticket")
+    [confirm] = only(press, ConfirmRequest)
+    assert "ticket" in confirm.title.lower()
+    assert await created_tickets(h) == []

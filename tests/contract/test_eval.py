@@ -27,14 +27,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"
 
 # Scenarios that fail because of a known bug outside the evaluation; strict, so the test
 # turns red (and the entry must go) as soon as the bug is fixed.
-KNOWN_BUGS = {
-    "secrets-question-answered": (
-        "engine: the masked-secret warning is stored as an assistant message before the model "
-        "runs, so the model's context ends with the assistant's own warning and the question "
-        "around the secret goes unanswered (bot/engine.py: the warning's turn.say(...) needs "
-        "notice=True, which keeps it out of the model's history)"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}  # scenario name -> the bug that makes it fail, if any
 
 
 def embedded_settings() -> Settings:
