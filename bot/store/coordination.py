@@ -53,15 +53,26 @@ class Lease:
 
 
 class HeldLease:
-    """Handle on a lease held by ``turn_lock``; ``lost`` turns True if a renewal failed
-    because someone else took the lease over (the holder should stop writing)."""
+    """Handle on a lease held by ``turn_lock``. ``lost`` turns True (and ``wait_lost``
+    returns) when a renewal finds that someone else took the lease over, e.g. after the
+    holder stalled past the TTL; the holder should then stop writing."""
 
-    __slots__ = ("holder", "lost", "name")
+    __slots__ = ("_lost", "holder", "name")
 
     def __init__(self, name: str, holder: str) -> None:
         self.name = name
         self.holder = holder
-        self.lost = False
+        self._lost = asyncio.Event()
+
+    @property
+    def lost(self) -> bool:
+        return self._lost.is_set()
+
+    async def wait_lost(self) -> None:
+        await self._lost.wait()
+
+    def mark_lost(self) -> None:
+        self._lost.set()
 
 
 class CoordinationStore(StoreBase):
@@ -197,6 +208,6 @@ class CoordinationStore(StoreBase):
                 logger.warning("renewing lease %s failed: %s", held.name, type(exc).__name__)
                 continue
             if not renewed:
-                held.lost = True
+                held.mark_lost()
                 logger.warning("lease %s was taken over while held", held.name)
                 return
