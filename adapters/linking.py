@@ -140,19 +140,18 @@ class LinkPages:
 
     async def show(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
-        try:
-            claim = self._services.links.inspect(token)
-            await self._services.links.ensure_unused(claim)
-        except LinkError as exc:
-            return self._refused(exc.kind)
+        claim = await self._usable(token)
+        if isinstance(claim, web.Response):
+            return claim
         return await self._form(token, claim)
 
     async def submit(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
-        try:
-            claim = self._services.links.inspect(token)
-        except LinkError as exc:
-            return self._refused(exc.kind)
+        # Before the CSRF check: a form resubmitted from history after success (its
+        # cookie is gone by then) should hear "already used", not "form expired".
+        claim = await self._usable(token)
+        if isinstance(claim, web.Response):
+            return claim
         form = await request.post()
         field = form.get(CSRF_FIELD)
         nonce = request.cookies.get(CSRF_COOKIE)
@@ -190,10 +189,9 @@ class LinkPages:
 
     async def oauth_callback(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
-        try:
-            claim = self._services.links.inspect(token)
-        except LinkError as exc:
-            return self._refused(exc.kind)
+        claim = await self._usable(token)
+        if isinstance(claim, web.Response):
+            return claim
         access_token = request.query.get("access_token", "")
         if not access_token or len(access_token) > _MAX_TOKEN:
             if request.query.get("error"):
@@ -215,6 +213,18 @@ class LinkPages:
         return await self._link(token, claim, sign_in, username="")
 
     # --- steps ---------------------------------------------------------------------------
+
+    async def _usable(self, token: str) -> LinkClaim | web.Response:
+        """The link's claim, or the page that refuses it (invalid, expired or used)."""
+        try:
+            claim = self._services.links.inspect(token)
+        except LinkError as exc:
+            return self._refused(exc.kind)
+        try:
+            await self._services.links.ensure_unused(claim)
+        except LinkError as exc:
+            return self._refused(exc.kind, channel=claim.channel)
+        return claim
 
     async def _link(
         self,

@@ -18,6 +18,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from pydantic import SecretStr
 
 from adapters import linking
 from adapters.compose import STAND_IN_MODEL, Services, build_services
-from adapters.link_pages import CSRF_FIELD
+from adapters.link_pages import CSRF_FIELD, safe_link
 from adapters.server import TASKS, create_app
 from bot.helpdesk.errors import AuthError
 from bot.identity import TokenVault
@@ -93,7 +94,7 @@ class Bot:
             user_key=SLACK_USER,
             conversation_key="D01:1700000000.000100",
             pending_message_id=claims.pop("pending_message_id", 7),
-            display_name="Jane",
+            display_name=claims.pop("display_name", "Jane"),
             **claims,
         )
         assert url.startswith(f"{PUBLIC_URL}/link/")
@@ -166,7 +167,7 @@ class Page:
 
     @property
     def text(self) -> str:
-        return " ".join(re.sub(r"<[^>]+>", " ", self.html).split())
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", self.html)).split())
 
 
 class _PageReader(HTMLParser):
@@ -245,6 +246,14 @@ async def test_pages_are_self_contained_and_carry_security_headers(bot: Bot) -> 
     assert f"'sha256-{digest}'" in csp
 
 
+async def test_text_from_outside_is_escaped_and_only_web_links_become_buttons(bot: Bot) -> None:
+    page = await bot.open(bot.link_path(display_name='<img src=x onerror="alert(1)">'))
+
+    assert "<img" not in page.html and "&lt;img src=x" in page.html
+    assert safe_link("https://login.example/authorize?x=1")
+    assert not safe_link("javascript:alert(1)") and not safe_link("data:text/html,hi")
+
+
 # --- signing in --------------------------------------------------------------------------
 
 
@@ -313,7 +322,8 @@ async def test_a_used_link_is_refused(bot: Bot) -> None:
     assert (await bot.sign_in(path, form)).status == 200
 
     again = await bot.open(path)
-    resubmitted = await bot.client.post(
+    resubmitted = await bot.sign_in(path, form)  # e.g. from history: its cookie is gone
+    replayed = await bot.client.post(
         path,
         data={"username": JANE, "password": JANE_PASSWORD, CSRF_FIELD: form.csrf},
         headers={"Cookie": f"{linking.CSRF_COOKIE}={nonce}"},
@@ -321,7 +331,11 @@ async def test_a_used_link_is_refused(bot: Bot) -> None:
 
     assert again.status == 410 and again.heading == "This link has already been used"
     assert "username" not in again.inputs
-    assert resubmitted.status == 410
+    assert (
+        resubmitted.status == 410
+        and "If you just signed in, you're linked: return to Slack" in resubmitted.text
+    )
+    assert replayed.status == 410
     assert await bot.helpdesk_logins() == 1
     assert len(await bot.settled()) == 1
 
