@@ -185,7 +185,11 @@ class LinkPages:
                 claim.channel, claim.user_key, username=username, password=password
             )
 
-        return await self._link(token, claim, sign_in, username=username)
+        refused = (
+            f"That email and password didn't match an account on "
+            f"{self._services.tenant_name}. Try again."
+        )
+        return await self._link(token, claim, sign_in, username=username, refused=refused)
 
     async def oauth_callback(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
@@ -210,7 +214,8 @@ class LinkPages:
                 claim.channel, claim.user_key, access_token=access_token
             )
 
-        return await self._link(token, claim, sign_in, username="")
+        refused = "The helpdesk did not accept that sign-in. Sign in with your email and password."
+        return await self._link(token, claim, sign_in, username="", refused=refused)
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -233,6 +238,7 @@ class LinkPages:
         sign_in: Callable[[], Awaitable[HelpdeskUser]],
         *,
         username: str,
+        refused: str,
     ) -> web.Response:
         if self._failures.locked(claim.jti):
             return self._refused("locked", channel=claim.channel)
@@ -246,9 +252,7 @@ class LinkPages:
         except AuthError:
             self._failures.record(claim.jti)
             log.info("Helpdesk sign-in refused for a %s user on the link page", claim.channel)
-            tenant = self._services.tenant_name
-            error = f"That email and password didn't match an account on {tenant}. Try again."
-            return await self._form(token, claim, username=username, error=error)
+            return await self._form(token, claim, username=username, error=refused)
         except (HelpdeskError, TimeoutError) as exc:
             log.warning("Helpdesk sign-in failed on the link page: %s", type(exc).__name__)
             error = "The helpdesk didn't answer. Your link still works: try again in a minute."
