@@ -1,0 +1,450 @@
+"""The Slack channel: a Bolt `AsyncApp` on `POST /slack/events` (or Socket Mode) that turns
+DMs, @mentions and assistant threads into engine turns and sends the replies back.
+
+Exactly once: every listener acknowledges at once and only spawns the work into the
+server's `TaskGroup`; the work first claims the event in the shared store
+(`claim_event("slack", ...)`), by `event_id` and by the message's channel+ts (a mention in a
+thread arrives twice, as `app_mention` and as `message`), and clicks by action id + message
+ts. A retried delivery (`X-Slack-Retry-Num`), a double click or a second replica therefore
+finds the claim taken and does nothing. Bolt verifies every HTTP request's signature
+(never disabled) and drops the bot's own events; other bots, edits and deletions are
+dropped by `slack_payloads`. https://docs.slack.dev/apis/events-api#retries
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.compose import Services
+from adapters.slack_commands import NEW_TICKET_CALLBACK, ConfirmedWrites, SlackCommands
+from adapters.slack_delivery import SlackDelivery
+from adapters.slack_home import REJECT_CALLBACK, SlackHome
+from adapters.slack_payloads import (
+    CHANNEL,
+    ButtonPress,
+    Ignored,
+    SlackAddress,
+    UserMessage,
+    parse_assistant_thread_started,
+    parse_button_press,
+    parse_mention_event,
+    parse_message_event,
+    split_user_key,
+)
+from adapters.slack_render import (
+    active,
+    open_tickets,
+    render_confirm_working,
+    render_notice,
+    suggested_prompts,
+)
+from adapters.slack_send import (
+    TRANSPORT_ERRORS,
+    ReplySender,
+    StatusSetter,
+    assistant_status,
+    build_web_client,
+    open_dm,
+    post_once,
+)
+from adapters.tasks import TaskGroup
+from bot.helpdesk.errors import HelpdeskError
+from bot.linking import Linked
+from bot.messages import ActionInvoke, ErrorReply, Inbound
+from bot.store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+TURN_DEADLINE_S = 120.0  # the engine answers within its own 60 s; this bounds Slack calls too
+LIVE_STATE_TIMEOUT_S = 3.0
+SORRY = "Sorry — something went wrong on my side. Please try again in a moment."
+GREETING = (
+    "Hi! I'm your IT helpdesk assistant. Ask me about a problem, your tickets or outages — "
+    "or pick one of the suggestions."
+)
+CONFIRM_KINDS = ("confirm", "cancel", "comment_instead")
+
+
+def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
+    """Serve Slack on `app`: HTTP events when a signing secret is set, Socket Mode when an
+    app token is set; one Web API client (SLACK_API_URL) opened and closed with the app."""
+    channel = SlackChannel(
+        services=services, tasks=tasks, client=build_web_client(services.settings)
+    )
+    app[SLACK] = channel
+    if services.settings.slack_signing_secret is not None:
+        app.router.add_post(EVENTS_PATH, channel.handle_http)
+    app.on_startup.append(channel.start)
+    app.on_cleanup.append(channel.stop)
+
+
+class SlackChannel:
+    """The Bolt app, its listeners, and the turns they start."""
+
+    def __init__(self, *, services: Services, tasks: TaskGroup, client: AsyncWebClient) -> None:
+        self.services = services
+        self.tasks = tasks
+        self.client = client
+        self.store = services.store
+        secret = services.settings.slack_signing_secret
+        self.bolt = AsyncApp(
+            client=client,
+            # Socket Mode requests are not signed; HTTP is only mounted with a secret.
+            signing_secret=secret.get_secret_value() if secret is not None else "",
+            # Listeners only acknowledge and spawn, so Bolt answers when they return and
+            # starts no tasks of its own.
+            process_before_response=True,
+            request_verification_enabled=True,
+            raise_error_for_unhandled_request=False,
+        )
+        self.writes = ConfirmedWrites(services)
+        self.delivery = SlackDelivery(client=client, store=services.store)
+        self.home = SlackHome(services=services, client=client, tasks=tasks, writes=self.writes)
+        self.commands = SlackCommands(
+            services=services, client=client, tasks=tasks, writes=self.writes, turns=self
+        )
+        self._socket: Any = None  # AsyncSocketModeHandler (untyped methods)
+        self._session: aiohttp.ClientSession | None = None
+        services.links.on_linked(self.on_linked)
+        self._register()
+
+    def _register(self) -> None:
+        assistant = AsyncAssistant()
+        assistant.thread_started(self._on_assistant_thread_started)
+        assistant.user_message(self._on_assistant_message)
+        assistant.thread_context_changed(self._on_context_changed)
+        self.bolt.use(assistant)
+        self.bolt.event("app_mention")(self._on_mention)
+        self.bolt.event("message")(self._on_message)
+        self.bolt.event("app_home_opened")(self._on_home_opened)
+        self.bolt.command("/helpdesk")(self.commands.on_command)
+        self.bolt.action(re.compile(".+"))(self._on_action)
+        self.bolt.view(NEW_TICKET_CALLBACK)(self.commands.on_new_ticket_submitted)
+        self.bolt.view(REJECT_CALLBACK)(self.home.on_reject_submitted)
+        self.bolt.error(self._on_error)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, _: web.Application) -> None:
+        # One connection pool for the client and every per-request copy Bolt makes of it.
+        self._session = aiohttp.ClientSession()
+        self.client.session = self._session
+        app_token = self.services.settings.slack_app_token
+        if app_token is not None:
+            self._socket = AsyncSocketModeHandler(
+                self.bolt, app_token=app_token.get_secret_value(), web_client=self.client
+            )
+            await self._socket.connect_async()
+            log.info("Slack Socket Mode connected")
+
+    async def stop(self, _: web.Application) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self._session is not None:
+            await self._session.close()
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """Bolt's aiohttp adapter: verify, dispatch, answer (the listeners only ack)."""
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    def spawn(self, work: Any, *, name: str) -> None:
+        """Work after the ack, owned by the server (raises while shutting down, so Slack
+        gets a 500 and redelivers to a replica that is up)."""
+        self.tasks.spawn(work, name=name)
+
+    async def claim(self, key: str) -> bool:
+        return await self.store.claim_event(CHANNEL, key)
+
+    # --- listeners (acknowledge, spawn, return) --------------------------------------------
+
+    async def _on_message(self, body: dict[str, Any], context: Any) -> None:
+        parsed = parse_message_event(body, bot_user_id=context.bot_user_id, bot_id=context.bot_id)
+        if isinstance(parsed, Ignored):
+            log.debug("Slack message ignored: %s", parsed.reason)
+            return
+        self.spawn(self._user_message(parsed), name="slack-message")
+
+    async def _on_mention(self, body: dict[str, Any], context: Any) -> None:
+        parsed = parse_mention_event(body, bot_user_id=context.bot_user_id, bot_id=context.bot_id)
+        if isinstance(parsed, Ignored):
+            log.debug("Slack mention ignored: %s", parsed.reason)
+            return
+        self.spawn(self._user_message(parsed), name="slack-mention")
+
+    async def _on_assistant_message(self, body: dict[str, Any], context: Any) -> None:
+        await self._on_message(body, context)
+
+    async def _on_assistant_thread_started(
+        self, body: dict[str, Any], say: Any, set_suggested_prompts: Any
+    ) -> None:
+        started = parse_assistant_thread_started(body)
+        if isinstance(started, Ignored):
+            return
+        self.spawn(
+            self._greet(started.address, started.event_id, say, set_suggested_prompts),
+            name="slack-assistant-greeting",
+        )
+
+    async def _on_context_changed(self) -> None:
+        """The channel the user looks at changed; the engine does not use it (yet), and
+        Bolt's default would spend a conversations.replies + chat.update on storing it."""
+
+    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") != "home":
+            return
+        team = str(body.get("team_id") or "")
+        self.spawn(
+            self.home.on_opened(
+                team_id=team, user_id=str(event["user"]), event_id=body.get("event_id")
+            ),
+            name="slack-home",
+        )
+
+    async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        press = parse_button_press(body)
+        if isinstance(press, Ignored) or press.kind == "link":
+            return  # a URL button: Slack opened the page, nothing to do here
+        if press.action_id.startswith("home:"):
+            self.spawn(self.home.on_button(press), name="slack-home-action")
+        elif press.action_id.startswith("cmd:"):
+            self.spawn(self.commands.on_button(press), name="slack-command-action")
+        else:
+            self.spawn(self._button(press), name="slack-action")
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        kind = body.get("type") if isinstance(body, dict) else None
+        log.error("Slack listener failed on %s", kind, exc_info=error)
+
+    # --- work after the ack ---------------------------------------------------------------
+
+    async def _user_message(self, message: UserMessage) -> None:
+        address = message.address
+        conversation = await self.store.find_conversation(CHANNEL, address.conversation_key)
+        # A thread reply without a mention continues only a thread the bot is in, and only
+        # for the person it talks with there (others in the thread talk to each other).
+        if (
+            address.kind == "channel"
+            and not message.mentions_bot
+            and (conversation is None or conversation.user_key != address.user_key)
+        ):
+            return
+        if message.event_id and not await self.claim(f"event:{message.event_id}"):
+            return
+        if not await self.claim(message.dedupe_key):
+            return
+        stored = SlackAddress.from_dict(conversation.address) if conversation else None
+        status: StatusSetter | None = None
+        if address.kind == "dm" and stored is not None and stored.kind == "assistant":
+            address = stored
+            status = assistant_status(self.client, address)
+            if conversation is not None and conversation.last_seq == 0:
+                await self._set_title(address, message.text)
+        elif address.kind == "channel" and stored is not None:
+            address = stored  # keep the thread's original asker as the addressee
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_key=address.conversation_key,
+            user_key=message.address.user_key,
+            text=message.text,
+            event_id=message.event_id or message.dedupe_key,
+            address=address.to_dict(),
+        )
+        await self.run_turn(inbound, address, status=status)
+
+    async def run_turn(
+        self,
+        inbound: Inbound,
+        address: SlackAddress,
+        *,
+        status: StatusSetter | None = None,
+        card: tuple[str, Any] | None = None,
+    ) -> None:
+        """One engine turn, each reply sent as it comes; the status is cleared and an open
+        stream finished however the turn ends."""
+        sender = ReplySender(
+            self.client, address, key=inbound.event_id or uuid.uuid4().hex, status=status, card=card
+        )
+        try:
+            async with asyncio.timeout(TURN_DEADLINE_S):
+                async for reply in self.services.engine.handle(inbound):
+                    await sender.send(reply)
+        except Exception:  # the user hears about it; the operator gets the trace
+            log.exception("Slack turn failed")
+            try:
+                await sender.send(ErrorReply(text=SORRY))
+            except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+                log.error("Could not tell the user the turn failed: %s", type(exc).__name__)
+        finally:
+            try:
+                await sender.close()
+            except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+                log.error("Could not finish the Slack reply: %s", type(exc).__name__)
+
+    async def _set_title(self, address: SlackAddress, question: str) -> None:
+        title = question if len(question) <= 60 else question[:59].rstrip() + "…"
+        try:
+            await self.client.assistant_threads_setTitle(
+                channel_id=address.channel, thread_ts=address.thread_ts, title=title
+            )
+        except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+            log.info("assistant.threads.setTitle failed: %s", type(exc).__name__)
+
+    async def _greet(
+        self, address: SlackAddress, event_id: str | None, say: Any, set_prompts: Any
+    ) -> None:
+        if event_id and not await self.claim(f"event:{event_id}"):
+            return
+        await self.store.get_or_create_conversation(
+            CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
+        )
+        prompts = await self._live_prompts(address)
+        await say(text=GREETING)
+        await set_prompts(prompts=prompts)
+
+    async def _live_prompts(self, address: SlackAddress) -> list[dict[str, str]]:
+        """Prompts from what is true now for this user: outages, then open tickets."""
+        try:
+            async with asyncio.timeout(LIVE_STATE_TIMEOUT_S):
+                user = await self.services.identities.resolve(CHANNEL, address.user_key)
+                if user is None:
+                    return suggested_prompts([], [])
+                outages, tickets = await asyncio.gather(
+                    self.services.helpdesk.outages(user.auth),
+                    self.services.helpdesk.list_tickets(user.auth, status="all", limit=20),
+                )
+        except (HelpdeskError, TimeoutError) as exc:
+            log.info("No live state for suggested prompts: %s", type(exc).__name__)
+            return suggested_prompts([], [])
+        return suggested_prompts(active(outages.outages), open_tickets(tickets.tickets))
+
+    async def _button(self, press: ButtonPress) -> None:
+        if not await self.claim(press.dedupe_key):
+            return
+        address = await self._address_of(press)
+        if address is None:
+            return
+        card = None
+        if press.kind in CONFIRM_KINDS and press.message_ts is not None:
+            # Buttons go at once: the card shows it is being done, nobody clicks again.
+            working = render_confirm_working(press.message_blocks, user_id=press.user_id)
+            await self.client.chat_update(
+                channel=address.channel,
+                ts=press.message_ts,
+                text=working.text,
+                blocks=working.blocks,
+            )
+            card = (press.message_ts, press.message_blocks)
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_key=address.conversation_key,
+            user_key=f"{CHANNEL}:{press.team_id}:{press.user_id}",
+            action=ActionInvoke(press.action_id, press.value),
+            event_id=press.dedupe_key,
+            address=address.to_dict(),
+        )
+        status = assistant_status(self.client, address) if address.kind == "assistant" else None
+        await self.run_turn(inbound, address, status=status, card=card)
+        if press.kind == "feedback":
+            await self._ephemeral(address, press.user_id, "Thanks for the feedback!")
+
+    async def _address_of(self, press: ButtonPress) -> SlackAddress | None:
+        guess = press.address(kind="dm" if (press.channel or "").startswith("D") else "channel")
+        if guess is None:
+            return None
+        conversation = await self.store.find_conversation(CHANNEL, guess.conversation_key)
+        stored = SlackAddress.from_dict(conversation.address) if conversation else None
+        return stored or guess
+
+    async def _ephemeral(self, address: SlackAddress, user_id: str, text: str) -> None:
+        rendered = render_notice(text)
+        try:
+            await self.client.chat_postEphemeral(
+                channel=address.channel,
+                user=user_id,
+                thread_ts=address.thread_ts,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            )
+        except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+            log.info("chat.postEphemeral failed: %s", type(exc).__name__)
+
+    # --- linking --------------------------------------------------------------------------
+
+    async def on_linked(self, linked: Linked) -> None:
+        """`LinkTokens.on_linked`: tell the user, then answer the question that waited."""
+        if linked.claim.channel == CHANNEL:
+            self.spawn(self._resume_after_link(linked), name="slack-linked")
+
+    async def _resume_after_link(self, linked: Linked) -> None:
+        claim = linked.claim
+        if not await self.claim(f"linked:{claim.jti}"):
+            return
+        ids = split_user_key(claim.user_key)
+        if ids is None:
+            return
+        team_id, user_id = ids
+        note = f"You're linked as **{linked.helpdesk_name}**."
+        conversation = None
+        if claim.conversation_key is not None:
+            conversation = await self.store.find_conversation(CHANNEL, claim.conversation_key)
+        address = SlackAddress.from_dict(conversation.address) if conversation else None
+        try:
+            await self._tell_linked(address, user_id, note, key=f"linked:{claim.jti}")
+        except (SlackApiError, *TRANSPORT_ERRORS, StoreError) as exc:
+            log.warning("Could not confirm the link in Slack: %s", type(exc).__name__)
+        self.spawn(self.home.publish(team_id=team_id, user_id=user_id), name="slack-home")
+        if address is None or conversation is None or claim.pending_message_id is None:
+            return
+        waiting = await self.store.get_message(claim.pending_message_id)
+        if waiting is None or waiting.conversation_id != conversation.id or waiting.role != "user":
+            return
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_key=conversation.conversation_key,
+            user_key=claim.user_key,
+            text=waiting.content,
+            event_id=f"relink:{claim.jti}",  # a new event: the first one was answered
+            address=address.to_dict(),
+        )
+        status = assistant_status(self.client, address) if address.kind == "assistant" else None
+        await self.run_turn(inbound, address, status=status)
+
+    async def _tell_linked(
+        self, address: SlackAddress | None, user_id: str, text: str, *, key: str
+    ) -> None:
+        if address is not None and address.kind == "channel":
+            await self._ephemeral(address, user_id, text)  # the channel needn't know
+            return
+        note = render_notice(text)
+        if address is not None and address.kind in ("dm", "assistant"):
+            await post_once(
+                self.client,
+                channel=address.channel,
+                thread_ts=address.thread_ts,
+                rendered=note,
+                key=key,
+            )
+            return
+        dm = await open_dm(self.client, user_id)
+        await post_once(self.client, channel=dm, thread_ts=None, rendered=note, key=key)
+
+
+SLACK = web.AppKey("slack", SlackChannel)
+
+__all__ = ["EVENTS_PATH", "SLACK", "SlackChannel", "SlackDelivery", "mount"]

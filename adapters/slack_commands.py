@@ -1,0 +1,416 @@
+"""The `/helpdesk` slash command, its new-ticket modal, and writes confirmed in a Slack form.
+
+Reads (`tickets`, `ticket N`, `outages`) are answered deterministically from the helpdesk
+with the user's own token, as cards through the command's `response_url` — fast, and no
+model call for a question with one right answer. `help` is answered in the ack itself.
+
+The new-ticket modal shows exactly what will be written, so pressing its Submit button is
+the user's confirmation: the ticket is proposed through the engine's confirmation machinery
+(`bot.confirmations.propose`: same validation, preview and pending action as a model-
+proposed write) and then confirmed through `Engine.handle` (which executes it exactly once).
+One exception: when the preview finds something the user should know first — a similar
+open ticket or an active outage — the confirm card is shown in the user's DM instead, with
+"Comment on … instead" where it applies. https://docs.slack.dev/interactivity/implementing-slash-commands
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.compose import Services
+from adapters.slack_payloads import (
+    CHANNEL,
+    ButtonPress,
+    Command,
+    SlackAddress,
+    TicketForm,
+    parse_command,
+    parse_ticket_form,
+    user_key,
+    view_values,
+)
+from adapters.slack_render import (
+    PRIORITIES,
+    Rendered,
+    context,
+    escape,
+    mrkdwn_section,
+    render_confirm,
+    render_help,
+    render_link_required,
+    render_notice,
+    render_outages,
+    render_tickets,
+    ticket_detail,
+    truncate,
+)
+from adapters.slack_send import TRANSPORT_ERRORS, StatusSetter, open_dm, post_once, slack_error
+from adapters.tasks import TaskGroup
+from bot import confirmations
+from bot.helpdesk.errors import HelpdeskError, ReauthRequired
+from bot.helpdesk.models import JobType
+from bot.identity import HelpdeskUser
+from bot.messages import ActionInvoke, ConfirmRequest, Inbound, LinkRequired
+from bot.store.records import Conversation
+from bot.tooling import ToolContext, ToolRegistry
+from tools import all_tools
+
+log = logging.getLogger(__name__)
+
+NEW_TICKET_CALLBACK = "helpdesk_new_ticket"
+JOB_TYPES_TIMEOUT_S = 1.5  # a trigger_id is valid for 3 s: the modal must open before that
+READ_TIMEOUT_S = 10.0
+UNAVAILABLE = "The helpdesk isn't answering right now. Please try again in a minute."
+
+
+class Turns(Protocol):
+    async def run_turn(
+        self,
+        inbound: Inbound,
+        address: SlackAddress,
+        *,
+        status: StatusSetter | None = None,
+        card: tuple[str, Any] | None = None,
+    ) -> None: ...
+
+    async def claim(self, key: str) -> bool: ...
+
+
+class ConfirmedWrites:
+    """Writes the user confirmed in a Slack form (modal submit, Approve on App Home).
+
+    Needs from the engine (today reached through `bot.confirmations`): propose a named
+    write with given arguments in a conversation. The execution itself goes through
+    `Engine.handle` with the pending action's confirm action, exactly once.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._registry = ToolRegistry(all_tools())
+
+    async def propose(
+        self,
+        *,
+        user: HelpdeskUser,
+        conversation: Conversation,
+        tool: str,
+        arguments: dict[str, Any],
+        call_id: str,
+    ) -> ConfirmRequest | str:
+        """The confirm-request for the write, or why it cannot be proposed (user text)."""
+        spec = self._registry.get(tool)
+        if spec is None or not spec.allowed(user.capabilities):
+            return "You can't do that from here."
+        context = ToolContext(
+            helpdesk=self._services.helpdesk,
+            auth=user.auth,
+            profile=user.profile,
+            capabilities=user.capabilities,
+            chat_id=conversation.helpdesk_chat_id,
+        )
+        confirm, result = await confirmations.propose(
+            self._services.store,
+            conversation_id=conversation.id,
+            user_key=conversation.user_key,
+            spec=spec,
+            context=context,
+            tool_call_id=call_id,
+            raw_arguments=json.dumps(arguments),
+        )
+        return confirm if confirm is not None else f"I can't do that: {result.get('error')}"
+
+    @staticmethod
+    def confirm_inbound(
+        confirm: ConfirmRequest, address: SlackAddress, *, event_id: str
+    ) -> Inbound:
+        """The engine input that executes a proposed write (as a Confirm click would)."""
+        return Inbound(
+            channel=CHANNEL,
+            conversation_key=address.conversation_key,
+            user_key=address.user_key,
+            action=ActionInvoke(f"confirm:{confirm.pending_action_id}"),
+            event_id=event_id,
+            address=address.to_dict(),
+        )
+
+
+class SlackCommands:
+    def __init__(
+        self,
+        *,
+        services: Services,
+        client: AsyncWebClient,
+        tasks: TaskGroup,
+        writes: ConfirmedWrites,
+        turns: Turns,
+    ) -> None:
+        self._services = services
+        self._client = client
+        self._tasks = tasks
+        self._writes = writes
+        self._turns = turns
+
+    # --- listeners ------------------------------------------------------------------------
+
+    async def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        command = parse_command(str(body.get("text") or ""))
+        if command.name == "help":
+            help_text = render_help()
+            await ack(response_type="ephemeral", text=help_text.text, blocks=help_text.blocks)
+            return
+        await ack()
+        team, user = str(body.get("team_id") or ""), str(body.get("user_id") or "")
+        if command.name == "new":
+            work = self.open_new_ticket(team_id=team, user_id=user, trigger_id=body["trigger_id"])
+        else:
+            work = self._answer(command, team_id=team, user_id=user, respond=respond, body=body)
+        self._tasks.spawn(work, name=f"slack-command-{command.name}")
+
+    async def on_button(self, press: ButtonPress) -> None:
+        if press.action_id == "cmd:new_ticket" and press.trigger_id:
+            await self.open_new_ticket(
+                team_id=press.team_id, user_id=press.user_id, trigger_id=press.trigger_id
+            )
+
+    async def on_new_ticket_submitted(self, ack: Any, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        form = parse_ticket_form(view_values(view))
+        if isinstance(form, dict):
+            # Slack shows these under the fields and keeps the modal open.
+            await ack(response_action="errors", errors=form)
+            return
+        await ack()
+        user = body.get("user") or {}
+        self._tasks.spawn(
+            self._create_from_form(
+                form,
+                team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+                user_id=str(user.get("id") or ""),
+                view_id=str(view.get("id") or ""),
+            ),
+            name="slack-new-ticket",
+        )
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def _answer(
+        self, command: Command, *, team_id: str, user_id: str, respond: Any, body: dict[str, Any]
+    ) -> None:
+        key = user_key(team_id, user_id)
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                rendered = await self._read(command, key=key, body=body, team_id=team_id)
+        except (HelpdeskError, TimeoutError) as exc:
+            log.warning("/helpdesk %s failed: %s", command.name, type(exc).__name__)
+            rendered = render_notice(UNAVAILABLE)
+        await respond(
+            response_type="ephemeral",
+            replace_original=True,
+            text=rendered.text,
+            blocks=rendered.blocks,
+        )
+
+    async def _read(
+        self, command: Command, *, key: str, body: dict[str, Any], team_id: str
+    ) -> Rendered:
+        services = self._services
+        if command.name == "unlink":
+            done = await services.identities.unlink(CHANNEL, key)
+            return render_notice(
+                "Your helpdesk account is unlinked." if done else "You weren't linked."
+            )
+        try:
+            user = await services.identities.resolve(CHANNEL, key)
+        except ReauthRequired:
+            user = None
+        if command.name == "link" or user is None:
+            if user is not None:
+                return render_notice(
+                    f"You're linked as **{user.display_name}**. "
+                    "Use `/helpdesk unlink` first to link another account."
+                )
+            url = services.links.issue_url(channel=CHANNEL, user_key=key)
+            text = "Link your helpdesk account so I can act for you."
+            return render_link_required(LinkRequired(url=url, text=text))
+        helpdesk = services.helpdesk
+        if command.name == "tickets":
+            page = await helpdesk.list_tickets(user.auth, status="all", limit=50)
+            current = [ticket for ticket in page.tickets if ticket.status != "closed"]
+            return render_tickets(current, heading="Your open tickets")
+        if command.name == "ticket":
+            ticket = await helpdesk.find_ticket_by_number(user.auth, int(command.argument))
+            if ticket is None:
+                return render_notice(f"I couldn't find ticket {command.argument} among yours.")
+            detail = await helpdesk.get_ticket(user.auth, ticket.ticket_id)
+            return Rendered(f"Ticket {detail.ticket_number}", ticket_detail(detail))
+        if command.name == "outages":
+            return render_outages((await helpdesk.outages(user.auth)).outages)
+        if command.name == "human":
+            return await self._talk_to_human(user, team_id=team_id, body=body)
+        return render_help()
+
+    async def _talk_to_human(
+        self, user: HelpdeskUser, *, team_id: str, body: dict[str, Any]
+    ) -> Rendered:
+        """Start the handoff in a DM thread: the relay delivers the agent's replies there."""
+        user_id = str(body.get("user_id") or "")
+        trigger = str(body.get("trigger_id") or "")
+        if not await self._turns.claim(f"command:{trigger}"):
+            return render_notice("On it.")
+        dm = await open_dm(self._client, user_id)
+        root = render_notice("You asked to talk to a person from the helpdesk.")
+        ts = await post_once(self._client, channel=dm, thread_ts=None, rendered=root, key=trigger)
+        if ts is None:
+            return render_notice(UNAVAILABLE)
+        address = SlackAddress(team_id, dm, ts, user_id, "dm")
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_key=address.conversation_key,
+            user_key=address.user_key,
+            action=ActionInvoke("talk_to_human"),
+            event_id=f"command:{trigger}",
+            address=address.to_dict(),
+        )
+        self._tasks.spawn(self._turns.run_turn(inbound, address), name="slack-human")
+        return render_notice(f"I've started a conversation with the helpdesk in <#{dm}>.")
+
+    # --- new ticket -----------------------------------------------------------------------
+
+    async def open_new_ticket(self, *, team_id: str, user_id: str, trigger_id: str) -> None:
+        key = user_key(team_id, user_id)
+        job_types: list[JobType] = []
+        try:
+            async with asyncio.timeout(JOB_TYPES_TIMEOUT_S):
+                user = await self._services.identities.resolve(CHANNEL, key)
+                if user is not None:
+                    job_types = await self._services.helpdesk.job_types(user.auth)
+        except (HelpdeskError, TimeoutError) as exc:
+            log.info("Opening the ticket form without job types: %s", type(exc).__name__)
+        try:
+            await self._client.views_open(trigger_id=trigger_id, view=new_ticket_modal(job_types))
+        except SlackApiError as exc:
+            log.warning("views.open failed: %s", slack_error(exc))
+
+    async def _create_from_form(
+        self, form: TicketForm, *, team_id: str, user_id: str, view_id: str
+    ) -> None:
+        if not await self._turns.claim(f"view:{view_id}"):
+            return
+        services = self._services
+        key = user_key(team_id, user_id)
+        dm = await open_dm(self._client, user_id)
+        root = Rendered(
+            f"Creating your ticket: {form.subject}",
+            [context(f"📝 Creating your ticket *{escape(truncate(form.subject, 200))}*…")],
+        )
+        ts = await post_once(
+            self._client, channel=dm, thread_ts=None, rendered=root, key=f"view:{view_id}"
+        )
+        if ts is None:
+            return
+        address = SlackAddress(team_id, dm, ts, user_id, "dm")
+        try:
+            user = await services.identities.resolve(CHANNEL, key)
+        except ReauthRequired:
+            user = None
+        if user is None:
+            url = services.links.issue_url(channel=CHANNEL, user_key=key)
+            link = LinkRequired(url=url, text="Link your helpdesk account first, then try again.")
+            await self._update(address, render_link_required(link))
+            return
+        conversation = await services.store.get_or_create_conversation(
+            CHANNEL, address.conversation_key, user_key=key, address=address.to_dict()
+        )
+        try:
+            proposal = await self._writes.propose(
+                user=user,
+                conversation=conversation,
+                tool="create_ticket",
+                arguments=form.arguments(),
+                call_id=f"slack-view-{view_id}",
+            )
+        except (HelpdeskError, ReauthRequired) as exc:
+            log.warning("Proposing the ticket failed: %s", type(exc).__name__)
+            proposal = UNAVAILABLE
+        if isinstance(proposal, str):
+            await self._update(address, render_notice(proposal))
+            return
+        card = render_confirm(proposal)
+        if proposal.notices:
+            await self._update(address, card)  # the user decides, with the notices in view
+            return
+        inbound = ConfirmedWrites.confirm_inbound(proposal, address, event_id=f"view:{view_id}")
+        await self._turns.run_turn(inbound, address, card=(ts, card.blocks))
+
+    async def _update(self, address: SlackAddress, rendered: Rendered) -> None:
+        try:
+            await self._client.chat_update(
+                channel=address.channel,
+                ts=address.thread_ts,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            )
+        except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+            log.warning("chat.update failed: %s", type(exc).__name__)
+
+
+def new_ticket_modal(job_types: list[JobType]) -> dict[str, Any]:
+    """The ticket form. https://docs.slack.dev/surfaces/modals"""
+
+    def option(text: str, value: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": truncate(text, 75)}, "value": value}
+
+    priorities = [option(f"{n} — {label}", str(n)) for n, label in PRIORITIES.items()]
+    blocks: list[dict[str, Any]] = [
+        _input("subject", "Subject", {"type": "plain_text_input", "max_length": 255}),
+        _input(
+            "description",
+            "Description",
+            {"type": "plain_text_input", "multiline": True, "max_length": 5000},
+        ),
+        _input(
+            "priority",
+            "Priority",
+            {"type": "static_select", "options": priorities, "initial_option": priorities[2]},
+        ),
+    ]
+    if job_types:
+        options = [
+            option(f"{job.name} (needs approval)" if job.requires_approval else job.name, job.name)
+            for job in job_types[:100]
+        ]
+        blocks.append(
+            _input("job_type", "Job type", {"type": "static_select", "options": options}, True)
+        )
+    blocks.append(
+        mrkdwn_section(
+            "Submitting creates the ticket. If you have a similar open ticket or there is an "
+            "outage, I'll ask you in our DM first."
+        )
+    )
+    return {
+        "type": "modal",
+        "callback_id": NEW_TICKET_CALLBACK,
+        "title": {"type": "plain_text", "text": "New ticket"},
+        "submit": {"type": "plain_text", "text": "Create ticket"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def _input(
+    name: str, label: str, element: dict[str, Any], optional: bool = False
+) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": name,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": {**element, "action_id": name},
+    }

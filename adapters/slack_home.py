@@ -1,0 +1,327 @@
+"""App Home: the user's open tickets, active outages, link status and, for managers, the
+tickets waiting for their approval with Approve / Reject (Reject asks for the reason).
+
+Published with views.publish when the user opens the Home tab, after linking, and after an
+approval decision (https://docs.slack.dev/surfaces/app-home). Approve and a submitted reason
+are the manager's explicit confirmation: the write is proposed and executed through the
+engine's confirmation machinery (`ConfirmedWrites`), exactly once however often it is
+clicked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.compose import Services
+from adapters.slack_commands import ConfirmedWrites
+from adapters.slack_payloads import CHANNEL, ButtonPress, SlackAddress, user_key, view_values
+from adapters.slack_render import (
+    LINK_BUTTON_LABEL,
+    Block,
+    active,
+    context,
+    escape,
+    mrkdwn_section,
+    outage_notice,
+    ticket_card,
+    truncate,
+)
+from adapters.slack_send import TRANSPORT_ERRORS, slack_error
+from adapters.tasks import TaskGroup
+from bot.helpdesk.errors import HelpdeskError, ReauthRequired
+from bot.helpdesk.models import Outage, Ticket
+from bot.identity import HelpdeskUser
+from bot.messages import Message
+
+log = logging.getLogger(__name__)
+
+REJECT_CALLBACK = "helpdesk_reject_reason"
+HOME_TIMEOUT_S = 8.0
+MAX_TICKETS = 10
+MAX_APPROVALS = 10
+
+
+@dataclass(frozen=True)
+class HomeState:
+    """Everything App Home shows; a section that failed to load is None."""
+
+    linked_as: str | None = None
+    link_url: str | None = None
+    tickets: list[Ticket] | None = field(default_factory=list)
+    outages: list[Outage] | None = field(default_factory=list)
+    approvals: list[Ticket] | None = None  # None: not a manager (or unknown)
+    notice: str | None = None
+
+
+def render_home(state: HomeState) -> dict[str, Any]:
+    """The Home tab view (pure)."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "IT Helpdesk"}}
+    ]
+    if state.notice:
+        blocks.append(context(f"ℹ️ {escape(state.notice)}"))
+    if state.linked_as is None:
+        blocks.append(
+            mrkdwn_section(
+                "You haven't linked your helpdesk account yet. Link it to see your tickets "
+                "and let me act for you."
+            )
+        )
+        if state.link_url:
+            blocks.append(_buttons(("link", LINK_BUTTON_LABEL, None, "primary", state.link_url)))
+        return {"type": "home", "blocks": blocks}
+    blocks.append(context(f"✅ Linked as *{escape(state.linked_as)}*"))
+    blocks.append(
+        _buttons(
+            ("cmd:new_ticket", "Open a ticket", None, "primary", None),
+            ("home:refresh", "Refresh", None, None, None),
+        )
+    )
+    blocks += [{"type": "divider"}, mrkdwn_section("*Active outages*")]
+    if state.outages is None:
+        blocks.append(context("Couldn't load outages right now."))
+    elif not state.outages:
+        blocks.append(context("✅ All systems are operational."))
+    for outage in (state.outages or [])[:5]:
+        blocks += outage_notice(outage)
+    blocks += [{"type": "divider"}, mrkdwn_section("*Your open tickets*")]
+    if state.tickets is None:
+        blocks.append(context("Couldn't load your tickets right now."))
+    elif not state.tickets:
+        blocks.append(context("You have no open tickets."))
+    for ticket in (state.tickets or [])[:MAX_TICKETS]:
+        blocks += ticket_card(ticket)
+    if state.approvals is not None:
+        blocks += [{"type": "divider"}, mrkdwn_section("*Waiting for your approval*")]
+        if not state.approvals:
+            blocks.append(context("Nothing is waiting for you."))
+        for ticket in state.approvals[:MAX_APPROVALS]:
+            number = str(ticket.ticket_number)
+            blocks += ticket_card(ticket)
+            if ticket.requester_name:
+                blocks.append(context(f"Requested by {escape(ticket.requester_name)}"))
+            blocks.append(
+                _buttons(
+                    ("home:approve", "Approve", number, "primary", None),
+                    ("home:reject", "Reject", number, "danger", None),
+                )
+            )
+    return {"type": "home", "blocks": blocks[:100]}  # a Home view holds at most 100 blocks
+
+
+def _buttons(*specs: tuple[str, str, str | None, str | None, str | None]) -> Block:
+    elements = []
+    for position, (action_id, label, value, style, url) in enumerate(specs):
+        element: Block = {
+            "type": "button",
+            "action_id": f"{action_id}#{position}",
+            "text": {"type": "plain_text", "text": label},
+        }
+        if value is not None:
+            element["value"] = value
+        if style is not None:
+            element["style"] = style
+        if url is not None:
+            element["url"] = url
+        elements.append(element)
+    return {"type": "actions", "elements": elements}
+
+
+def reject_modal(ticket_number: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": REJECT_CALLBACK,
+        "private_metadata": ticket_number,
+        "title": {"type": "plain_text", "text": "Reject request"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            mrkdwn_section(f"Reject ticket *{escape(ticket_number)}*? The requester sees why."),
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": {"type": "plain_text", "text": "Reason"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "reason",
+                    "multiline": True,
+                    "max_length": 500,
+                },
+            },
+        ],
+    }
+
+
+class SlackHome:
+    def __init__(
+        self,
+        *,
+        services: Services,
+        client: AsyncWebClient,
+        tasks: TaskGroup,
+        writes: ConfirmedWrites,
+    ) -> None:
+        self._services = services
+        self._client = client
+        self._tasks = tasks
+        self._writes = writes
+
+    async def on_opened(self, *, team_id: str, user_id: str, event_id: str | None) -> None:
+        if event_id and not await self._services.store.claim_event(CHANNEL, f"event:{event_id}"):
+            return
+        await self.publish(team_id=team_id, user_id=user_id)
+
+    async def publish(self, *, team_id: str, user_id: str, notice: str | None = None) -> None:
+        state = await self.load(team_id=team_id, user_id=user_id, notice=notice)
+        try:
+            await self._client.views_publish(user_id=user_id, view=render_home(state))
+        except SlackApiError as exc:
+            log.warning("views.publish failed: %s", slack_error(exc))
+        except TRANSPORT_ERRORS as exc:
+            log.warning("views.publish failed: %s", type(exc).__name__)
+
+    async def load(self, *, team_id: str, user_id: str, notice: str | None = None) -> HomeState:
+        services = self._services
+        key = user_key(team_id, user_id)
+        try:
+            user = await services.identities.resolve(CHANNEL, key)
+        except (ReauthRequired, HelpdeskError):
+            user = None
+        if user is None:
+            url = services.links.issue_url(channel=CHANNEL, user_key=key)
+            return HomeState(link_url=url, notice=notice)
+        tickets, outages, approvals = await asyncio.gather(
+            self._tickets(user), self._outages(user), self._approvals(user)
+        )
+        return HomeState(
+            linked_as=user.display_name,
+            tickets=tickets,
+            outages=outages,
+            approvals=approvals,
+            notice=notice,
+        )
+
+    async def _tickets(self, user: HelpdeskUser) -> list[Ticket] | None:
+        try:
+            async with asyncio.timeout(HOME_TIMEOUT_S):
+                page = await self._services.helpdesk.list_tickets(user.auth, status="all", limit=50)
+        except (HelpdeskError, TimeoutError):
+            return None
+        return [ticket for ticket in page.tickets if ticket.status != "closed"]
+
+    async def _outages(self, user: HelpdeskUser) -> list[Outage] | None:
+        try:
+            async with asyncio.timeout(HOME_TIMEOUT_S):
+                return active((await self._services.helpdesk.outages(user.auth)).outages)
+        except (HelpdeskError, TimeoutError):
+            return None
+
+    async def _approvals(self, user: HelpdeskUser) -> list[Ticket] | None:
+        if not user.profile.permissions.ismgr:
+            return None
+        try:
+            async with asyncio.timeout(HOME_TIMEOUT_S):
+                page = await self._services.helpdesk.list_approvals(user.auth, limit=MAX_APPROVALS)
+        except (HelpdeskError, TimeoutError):
+            return []
+        return page.tickets
+
+    # --- approvals ------------------------------------------------------------------------
+
+    async def on_button(self, press: ButtonPress) -> None:
+        if press.action_id == "home:refresh":
+            await self.publish(team_id=press.team_id, user_id=press.user_id)
+        elif press.action_id == "home:reject" and press.trigger_id and press.value:
+            try:
+                await self._client.views_open(
+                    trigger_id=press.trigger_id, view=reject_modal(press.value)
+                )
+            except SlackApiError as exc:
+                log.warning("views.open failed: %s", slack_error(exc))
+        elif press.action_id == "home:approve" and press.value and press.value.isdigit():
+            if not await self._services.store.claim_event(CHANNEL, press.dedupe_key):
+                return
+            await self._decide(
+                press.team_id,
+                press.user_id,
+                tool="approve_ticket",
+                arguments={"ticket_number": int(press.value)},
+                call_id=f"slack-approve-{press.value}",
+            )
+
+    async def on_reject_submitted(self, ack: Any, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        reason = view_values(view).get("reason", "")
+        number = str(view.get("private_metadata") or "")
+        if not reason:
+            await ack(response_action="errors", errors={"reason": "Please give a reason."})
+            return
+        await ack()
+        user = body.get("user") or {}
+        team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+        self._tasks.spawn(
+            self._reject(team, str(user.get("id") or ""), number, reason, str(view.get("id"))),
+            name="slack-reject",
+        )
+
+    async def _reject(
+        self, team_id: str, user_id: str, number: str, reason: str, view: str
+    ) -> None:
+        if not number.isdigit():
+            return
+        if not await self._services.store.claim_event(CHANNEL, f"view:{view}"):
+            return
+        await self._decide(
+            team_id,
+            user_id,
+            tool="reject_ticket",
+            arguments={"ticket_number": int(number), "reason": reason},
+            call_id=f"slack-reject-{number}-{view}",
+        )
+
+    async def _decide(
+        self, team_id: str, user_id: str, *, tool: str, arguments: dict[str, Any], call_id: str
+    ) -> None:
+        """Propose the approval decision and confirm it through the engine; show the outcome
+        on Home."""
+        services = self._services
+        address = SlackAddress(team_id, "home", user_id, user_id, "home")
+        try:
+            user = await services.identities.resolve(CHANNEL, address.user_key)
+        except ReauthRequired:
+            user = None
+        if user is None:
+            await self.publish(team_id=team_id, user_id=user_id)
+            return
+        conversation = await services.store.get_or_create_conversation(
+            CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
+        )
+        outcome = "That didn't work; please try again."
+        try:
+            proposal = await self._writes.propose(
+                user=user,
+                conversation=conversation,
+                tool=tool,
+                arguments=arguments,
+                call_id=call_id,
+            )
+            if isinstance(proposal, str):
+                outcome = proposal
+            else:
+                inbound = ConfirmedWrites.confirm_inbound(proposal, address, event_id=call_id)
+                async for reply in services.engine.handle(inbound):
+                    if isinstance(reply, Message):
+                        outcome = reply.text
+        except (HelpdeskError, ReauthRequired) as exc:
+            log.warning("Approval decision failed: %s", type(exc).__name__)
+        await self.publish(team_id=team_id, user_id=user_id, notice=_plain(outcome))
+
+
+def _plain(markdown: str) -> str:
+    return truncate(markdown.replace("**", ""), 300)
