@@ -58,6 +58,10 @@ LinkUrl = Callable[[Inbound, int], Awaitable[str | None]]
 
 _YES = {"yes", "y", "yeah", "yep", "confirm", "confirmed", "sure", "ok", "okay", "do it",
         "go ahead", "please do", "yes please", "correct"}  # fmt: skip
+MASKED_WARNING = (
+    "I removed what looked like a password or code from your message. Please never share "
+    "those in chat, and change it if it was real."
+)
 _NO = {"no", "n", "nope", "cancel", "stop", "don't", "do not", "no thanks", "never mind"}
 
 
@@ -138,11 +142,55 @@ class Engine:
                 yield await self._link_request(conversation, inbound, stored, relink=True)
             await self._store.set_message_status(stored.id, "done")
 
+    async def resume(
+        self, *, channel: str, conversation_key: str, message_id: int
+    ) -> AsyncIterator[Reply]:
+        """Answer a stored question that waited (e.g. for the user to link their account).
+
+        Runs once per message (claimed in the store), only if the user has not written since,
+        and never re-runs a button press.
+        """
+        conversation = await self._store.find_conversation(channel, conversation_key)
+        stored = await self._store.get_message(message_id)
+        if (
+            conversation is None
+            or stored is None
+            or stored.conversation_id != conversation.id
+            or stored.role != "user"
+            or stored.content.startswith("[pressed ")
+        ):
+            return
+        if not await self._store.claim_event("resume", str(message_id)):
+            return
+        later = await self._store.messages_after(conversation.id, after_seq=stored.seq)
+        if any(message.role == "user" for message in later):
+            return
+        inbound = Inbound(
+            channel=channel,
+            conversation_key=conversation_key,
+            user_key=conversation.user_key,
+            text=stored.content,
+            address=conversation.address or {},
+        )
+        yield Typing()
+        async with self._store.turn_lock(conversation.id, holder=self._holder):
+            current = await self._store.get_conversation(conversation.id) or conversation
+            try:
+                async for reply in self._turn(current, inbound, stored, masked=False):
+                    yield reply
+            except ReauthRequired:
+                yield await self._link_request(current, inbound, stored, relink=True)
+
     # --- steps ---------------------------------------------------------------------------
 
     async def _turn(
         self, conversation: Conversation, inbound: Inbound, stored: StoredMessage, masked: bool
     ) -> AsyncIterator[Reply]:
+        if masked:  # a notice, before anything else: the model still answers the question
+            notice = await self._store.add_message(
+                conversation.id, role="notice", content=MASKED_WARNING, reply_to_id=stored.id
+            )
+            yield Message(text=MASKED_WARNING, message_id=notice.id)
         user = await self._identities.resolve(inbound.channel, inbound.user_key)
         if user is None:
             yield await self._link_request(conversation, inbound, stored, relink=False)
@@ -156,12 +204,6 @@ class Engine:
             user=user,
             stored=stored,
         )
-        if masked:
-            yield await turn.say(  # a notice: the model still answers the question itself
-                "I removed what looked like a password or code from your message. Please "
-                "never share those in chat, and change it if it was real.",
-                notice=True,
-            )
         if inbound.action is not None:
             async for reply in pending.on_action(turn, inbound.action):
                 yield reply

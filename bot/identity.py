@@ -156,6 +156,24 @@ class IdentityService:
             channel, user_key, access_token=access_token, refresh_token=None, expires_in=None
         )
 
+    async def link_with_tokens(
+        self,
+        channel: str,
+        user_key: str,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        expires_in: int | None = None,
+    ) -> HelpdeskUser:
+        """Link with tokens the helpdesk issued elsewhere (e.g. an OAuth sign-in)."""
+        return await self._link(
+            channel,
+            user_key,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_in=expires_in,
+        )
+
     async def unlink(self, channel: str, user_key: str) -> bool:
         """Revoke the helpdesk tokens (best effort) and forget the link."""
         identity = await self._store.get_identity(channel, user_key)

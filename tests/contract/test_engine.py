@@ -275,3 +275,25 @@ async def test_nothing_in_the_kb_offers_a_ticket_or_a_person(make: HarnessFactor
     [confirm] = only(press, ConfirmRequest)
     assert "ticket" in confirm.title.lower()
     assert await created_tickets(h) == []
+
+
+async def test_a_question_that_waited_for_linking_is_answered_once_after_it(
+    make: HarnessFactory,
+) -> None:
+    h = make(Step(text="Here is how to reset MFA."))
+    waiting = await h.say("How do I reset MFA?", user="jane@acme.example")
+    assert only(waiting, ErrorReply), "not linked yet"
+    conversation = await h.store.find_conversation("test", h.conversation)
+    assert conversation is not None
+    [question] = [
+        m for m in await h.store.recent_messages(conversation.id, limit=10) if m.role == "user"
+    ]
+
+    await h.link("jane@acme.example")
+    resume = {"channel": "test", "conversation_key": h.conversation, "message_id": question.id}
+    answered = [r async for r in h.engine.resume(**resume)]
+    again = [r async for r in h.engine.resume(**resume)]
+
+    assert [m.text for m in only(answered, Message)] == ["Here is how to reset MFA."]
+    assert again == []
+    assert h.model.requests[0].messages[-1].content == "How do I reset MFA?"

@@ -619,11 +619,6 @@ async def test_a_password_pasted_before_linking_is_masked_in_the_waiting_message
     assert PASTED not in transcript and "[redacted]" in transcript
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: an unlinked user gets the link request but not the masked-secret warning "
-    "(bot/engine.py _turn returns before the warning when resolve() is None)",
-)
 async def test_an_unlinked_user_who_pastes_a_password_is_warned(make: HarnessFactory) -> None:
     h = make()
 
