@@ -33,6 +33,7 @@ from tools import all_tools
 log = logging.getLogger(__name__)
 
 STAND_IN_MODEL = "sandbox-stand-in"
+WIDGET_SIGN_IN_PATH = "/widget/frame#signin"  # the widget signs in where it is, no link page
 DEMO_STREAM_DELAY_S = 0.02  # lets a person see the stand-in model's reply stream
 
 
@@ -136,7 +137,7 @@ async def build_services(
             config=EngineConfig(
                 tenant_name=tenant, input_token_budget=settings.llm_input_token_budget
             ),
-            link_url=_link_url_for(links),
+            link_url=_link_url_for(links, public_url=settings.bot_public_url),
         )
         yield Services(
             settings=settings,
@@ -162,12 +163,15 @@ def replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _link_url_for(links: LinkTokens) -> LinkUrl:
+def _link_url_for(links: LinkTokens, *, public_url: str) -> LinkUrl:
     """Slack and Teams users link through a one-time URL; the widget and the terminal sign
-    in where they are, so they never need one."""
+    in where they are, so they never need one (the widget gets its own sign-in form, which
+    it shows for a `LinkRequired`)."""
 
     async def link_url(inbound: Inbound, message_id: int) -> str | None:
-        if inbound.channel in ("web", "cli"):
+        if inbound.channel == "web":
+            return public_url + WIDGET_SIGN_IN_PATH
+        if inbound.channel == "cli":
             return None
         return links.issue_url(
             channel=inbound.channel,
