@@ -206,12 +206,14 @@ class LinkPages:
                     "Sign in with your email and password instead."
                 )
             return await self._form(token, claim, error=error, status=400)
-        # The refresh token cannot be kept yet: IdentityService links a bare access token
-        # only (see the module docstring); the user relinks when the access token expires.
+        refresh_token = request.query.get("refresh_token", "")[:_MAX_TOKEN] or None
 
         def sign_in() -> Awaitable[HelpdeskUser]:
-            return self._services.identities.link_with_access_token(
-                claim.channel, claim.user_key, access_token=access_token
+            return self._services.identities.link_with_tokens(
+                claim.channel,
+                claim.user_key,
+                access_token=access_token,
+                refresh_token=refresh_token,
             )
 
         refused = "The helpdesk did not accept that sign-in. Sign in with your email and password."
