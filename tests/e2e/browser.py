@@ -35,7 +35,7 @@ import pytest
 import pytest_asyncio
 
 try:
-    from playwright.async_api import Browser, Page, async_playwright
+    from playwright.async_api import Browser, Frame, Locator, Page, async_playwright, expect
 except ImportError:  # reported by the `browser` fixture: skip, or fail under REQUIRE_BROWSER
     async_playwright = None
 
@@ -318,3 +318,65 @@ def pytest_runtest_makereport(
             if text:
                 report.sections.append((f"{title} ({report.when})", text))
     return report
+
+
+# --- the widget as a user drives it -------------------------------------------------------
+
+FRAME_NAME = "helpdesk-widget-frame"
+LAUNCHER_NAME = re.compile("chat", re.I)  # the contract: its accessible name contains "chat"
+
+
+class Widget:
+    """The embedded chat: the launcher on the host page, the panel in the bot's iframe.
+
+    Locators use what a user (or a screen reader) perceives: roles, labels, button names.
+    The message bubbles' classes (`msg-user`, `msg-assistant`, ...) are the one concession
+    to the DOM, to tell whose message is whose.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.launcher = page.get_by_role("button", name=LAUNCHER_NAME)
+        self.panel = page.frame_locator(f"iframe[name={FRAME_NAME}]")
+        self.log = self.panel.get_by_role("log")
+        self.message_box = self.panel.get_by_label("Message", exact=True)
+        self.send_button = self.panel.get_by_role("button", name="Send", exact=True)
+        self.user_messages = self.log.locator(".msg-user")
+        self.answers = self.log.locator(".msg-assistant:not(.streaming)")
+        self.streaming = self.log.locator(".msg-assistant.streaming")
+
+    @property
+    def frame(self) -> Frame:
+        frame = self.page.frame(name=FRAME_NAME)
+        assert frame is not None, "the widget's chat frame is not on the page"
+        return frame
+
+    async def open(self) -> None:
+        await self.launcher.click()
+        await expect(self.launcher).to_have_attribute("aria-expanded", "true")
+
+    async def sign_in(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
+        await self.panel.get_by_label("Email", exact=True).fill(email)
+        await self.panel.get_by_label("Password", exact=True).fill(password)
+        await self.panel.get_by_role("button", name="Sign in", exact=True).click()
+        await expect(self.message_box).to_be_editable()
+
+    async def send(self, text: str) -> None:
+        """Type and send a message; returns once the panel shows it as the user's."""
+        before = await self.user_messages.count()
+        await self.message_box.fill(text)
+        await self.send_button.click()
+        await expect(self.user_messages).to_have_count(before + 1)
+        await expect(self.user_messages.last).to_contain_text(text.strip()[:40])
+
+    async def ask(self, text: str, *, timeout_ms: float = 20_000) -> Locator:
+        """Send a message and wait for the assistant's complete answer to it."""
+        before = await self.answers.count()
+        await self.send(text)
+        await expect(self.answers).to_have_count(before + 1, timeout=timeout_ms)
+        return self.answers.last
+
+    async def screenshot(self, name: str) -> Path:
+        path = artifact_path(name)
+        await self.page.screenshot(path=path)
+        return path
