@@ -25,7 +25,7 @@ server → client
     user | message | confirm | notice | handoff | agent | signin_required | error(code=turn)
     (shapes: `adapters.web_render`); a live frame also has `reply_to`. A final frame the
     store does not hold (rare: a relay prompt) has `seq: null` and is not replayed.
-  {"type":"ready","seq":N,"name":...}  replay finished
+  {"type":"ready","last_seq":N,"name":...}  replay finished; N is the page's new cursor
   {"type":"error","code":"bad_frame","text":...}  a malformed frame; the socket stays open
   {"type":"signed_out"}              then close code 4401
 
@@ -310,7 +310,8 @@ class WebChat:
             await socket.send({"type": "pong"})
         elif isinstance(frame, HelloFrame):
             await self._delivery.sync(socket, restart_at=frame.last_seq)
-            await socket.send({"type": "ready", "seq": socket.cursor, "name": socket.user.name})
+            ready = {"type": "ready", "last_seq": socket.cursor, "name": socket.user.name}
+            await socket.send(ready)
         else:
             await self._on_user_event(socket, frame)
 

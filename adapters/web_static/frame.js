@@ -322,7 +322,9 @@
         state.ready = true;
         state.backoff = 1000;
         setConnection(null);
-        if (typeof frame.seq === "number") state.lastSeq = Math.max(state.lastSeq, frame.seq);
+        if (typeof frame.last_seq === "number") {
+          state.lastSeq = Math.max(state.lastSeq, frame.last_seq);
+        }
         for (const pending of state.outbox) {
           if (pending.type === "message" && !findUser(pending.client_id)) {
             appendUser(pending.client_id, pending.text, null);

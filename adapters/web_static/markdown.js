@@ -57,6 +57,21 @@
     return ch !== undefined && /[A-Za-z0-9]/.test(ch);
   }
 
+  function linkEnd(text, start) {
+    // The ")" closing "[label](url", skipping balanced pairs inside the URL.
+    let depth = 0;
+    for (let j = start; j < text.length; j += 1) {
+      const c = text[j];
+      if (c === "\n") return -1;
+      if (c === "(") depth += 1;
+      else if (c === ")") {
+        if (depth === 0) return j;
+        depth -= 1;
+      }
+    }
+    return -1;
+  }
+
   function trimUrl(url) {
     // Trailing punctuation belongs to the sentence, and an unmatched ")" to the prose.
     let end = url.length;
@@ -127,7 +142,7 @@
       }
       if (ch === "[" && depth < MAX_DEPTH) {
         const close = text.indexOf("](", i + 1);
-        const end = close === -1 ? -1 : text.indexOf(")", close + 2);
+        const end = close === -1 ? -1 : linkEnd(text, close + 2);
         if (close > i + 1 && end !== -1) {
           const label = text.slice(i + 1, close);
           const href = safeUrl(text.slice(close + 2, end));
