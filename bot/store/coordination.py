@@ -176,7 +176,13 @@ class CoordinationStore(StoreBase):
         ``ttl_s``).
         """
         held = HeldLease(f"turn:{conversation_id}", f"{holder}/{uuid.uuid4().hex[:12]}")
-        await self._wait_for_lease(held.name, held.holder, ttl_s=ttl_s, wait_s=wait_s)
+        try:
+            await self._wait_for_lease(held.name, held.holder, ttl_s=ttl_s, wait_s=wait_s)
+        except asyncio.CancelledError:
+            # The last attempt may have committed just before the cancellation arrived;
+            # the token is ours alone, so releasing cannot touch anyone else's turn.
+            await self.release_lease(held.name, held.holder)
+            raise
         renewer = asyncio.create_task(self._keep_renewed(held, ttl_s), name=f"renew {held.name}")
         try:
             yield held

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.store import Store
 
 T0 = datetime(2026, 3, 13, 10, 0, tzinfo=UTC)
@@ -59,3 +61,8 @@ async def test_prune_forgets_only_old_ids(store: Store) -> None:
     assert pruned == 1
     assert await store.claim_event("slack", "new") is False
     assert await store.claim_event("slack", "old") is True  # forgotten, so claimable again
+
+
+async def test_a_naive_timestamp_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await store.claim_event("slack", "Ev03", now=datetime(2026, 3, 13, 10, 0))
