@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -29,9 +30,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.compose import Services
-from adapters.slack_commands import NEW_TICKET_CALLBACK, ConfirmedWrites, SlackCommands
+from adapters.slack_assistant import AssistantThreads
+from adapters.slack_commands import ConfirmedWrites, SlackCommands
 from adapters.slack_delivery import SlackDelivery
-from adapters.slack_home import REJECT_CALLBACK, SlackHome
+from adapters.slack_home import SlackHome
+from adapters.slack_modals import NEW_TICKET_CALLBACK, REJECT_CALLBACK
 from adapters.slack_payloads import (
     CHANNEL,
     ButtonPress,
@@ -44,38 +47,19 @@ from adapters.slack_payloads import (
     parse_message_event,
     split_user_key,
 )
-from adapters.slack_render import (
-    active,
-    open_tickets,
-    render_confirm_working,
-    render_notice,
-    suggested_prompts,
-)
-from adapters.slack_send import (
-    TRANSPORT_ERRORS,
-    ReplySender,
-    StatusSetter,
-    assistant_status,
-    build_web_client,
-    open_dm,
-    post_once,
-)
+from adapters.slack_render import render_confirm_working, render_notice
+from adapters.slack_replies import ReplySender, StatusSetter
+from adapters.slack_send import TRANSPORT_ERRORS, build_web_client, open_dm, post_once
 from adapters.tasks import TaskGroup
-from bot.helpdesk.errors import HelpdeskError
 from bot.linking import Linked
-from bot.messages import ActionInvoke, ErrorReply, Inbound
+from bot.messages import ActionInvoke, ErrorReply, Inbound, Reply
 from bot.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 TURN_DEADLINE_S = 120.0  # the engine answers within its own 60 s; this bounds Slack calls too
-LIVE_STATE_TIMEOUT_S = 3.0
 SORRY = "Sorry — something went wrong on my side. Please try again in a moment."
-GREETING = (
-    "Hi! I'm your IT helpdesk assistant. Ask me about a problem, your tickets or outages — "
-    "or pick one of the suggestions."
-)
 CONFIRM_KINDS = ("confirm", "cancel", "comment_instead")
 
 
@@ -112,6 +96,7 @@ class SlackChannel:
             raise_error_for_unhandled_request=False,
         )
         self.writes = ConfirmedWrites(services)
+        self.assistant = AssistantThreads(services=services, client=client)
         self.delivery = SlackDelivery(client=client, store=services.store)
         self.home = SlackHome(services=services, client=client, tasks=tasks, writes=self.writes)
         self.commands = SlackCommands(
@@ -196,7 +181,7 @@ class SlackChannel:
         if isinstance(started, Ignored):
             return
         self.spawn(
-            self._greet(started.address, started.event_id, say, set_suggested_prompts),
+            self.assistant.greet(started, say=say, set_prompts=set_suggested_prompts),
             name="slack-assistant-greeting",
         )
 
@@ -252,9 +237,9 @@ class SlackChannel:
         status: StatusSetter | None = None
         if address.kind == "dm" and stored is not None and stored.kind == "assistant":
             address = stored
-            status = assistant_status(self.client, address)
+            status = self.assistant.status(address)
             if conversation is not None and conversation.last_seq == 0:
-                await self._set_title(address, message.text)
+                await self.assistant.set_title(address, message.text)
         elif address.kind == "channel" and stored is not None:
             address = stored  # keep the thread's original asker as the addressee
         inbound = Inbound(
@@ -275,14 +260,26 @@ class SlackChannel:
         status: StatusSetter | None = None,
         card: tuple[str, Any] | None = None,
     ) -> None:
-        """One engine turn, each reply sent as it comes; the status is cleared and an open
-        stream finished however the turn ends."""
-        sender = ReplySender(
-            self.client, address, key=inbound.event_id or uuid.uuid4().hex, status=status, card=card
-        )
+        """One engine turn, each reply sent into the conversation as it comes."""
+        key = inbound.event_id or uuid.uuid4().hex
+        replies = self.services.engine.handle(inbound)
+        await self.send_replies(replies, address, key=key, status=status, card=card)
+
+    async def send_replies(
+        self,
+        replies: AsyncIterator[Reply],
+        address: SlackAddress,
+        *,
+        key: str,
+        status: StatusSetter | None = None,
+        card: tuple[str, Any] | None = None,
+    ) -> None:
+        """Send a turn's replies; the status is cleared and an open stream finished however
+        the turn ends, and a failure is told to the user (the trace goes to the log)."""
+        sender = ReplySender(self.client, address, key=key, status=status, card=card)
         try:
             async with asyncio.timeout(TURN_DEADLINE_S):
-                async for reply in self.services.engine.handle(inbound):
+                async for reply in replies:
                     await sender.send(reply)
         except Exception:  # the user hears about it; the operator gets the trace
             log.exception("Slack turn failed")
@@ -295,43 +292,6 @@ class SlackChannel:
                 await sender.close()
             except (SlackApiError, *TRANSPORT_ERRORS) as exc:
                 log.error("Could not finish the Slack reply: %s", type(exc).__name__)
-
-    async def _set_title(self, address: SlackAddress, question: str) -> None:
-        title = question if len(question) <= 60 else question[:59].rstrip() + "…"
-        try:
-            await self.client.assistant_threads_setTitle(
-                channel_id=address.channel, thread_ts=address.thread_ts, title=title
-            )
-        except (SlackApiError, *TRANSPORT_ERRORS) as exc:
-            log.info("assistant.threads.setTitle failed: %s", type(exc).__name__)
-
-    async def _greet(
-        self, address: SlackAddress, event_id: str | None, say: Any, set_prompts: Any
-    ) -> None:
-        if event_id and not await self.claim(f"event:{event_id}"):
-            return
-        await self.store.get_or_create_conversation(
-            CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
-        )
-        prompts = await self._live_prompts(address)
-        await say(text=GREETING)
-        await set_prompts(prompts=prompts)
-
-    async def _live_prompts(self, address: SlackAddress) -> list[dict[str, str]]:
-        """Prompts from what is true now for this user: outages, then open tickets."""
-        try:
-            async with asyncio.timeout(LIVE_STATE_TIMEOUT_S):
-                user = await self.services.identities.resolve(CHANNEL, address.user_key)
-                if user is None:
-                    return suggested_prompts([], [])
-                outages, tickets = await asyncio.gather(
-                    self.services.helpdesk.outages(user.auth),
-                    self.services.helpdesk.list_tickets(user.auth, status="all", limit=20),
-                )
-        except (HelpdeskError, TimeoutError) as exc:
-            log.info("No live state for suggested prompts: %s", type(exc).__name__)
-            return suggested_prompts([], [])
-        return suggested_prompts(active(outages.outages), open_tickets(tickets.tickets))
 
     async def _button(self, press: ButtonPress) -> None:
         if not await self.claim(press.dedupe_key):
@@ -358,7 +318,7 @@ class SlackChannel:
             event_id=press.dedupe_key,
             address=address.to_dict(),
         )
-        status = assistant_status(self.client, address) if address.kind == "assistant" else None
+        status = self.assistant.status(address) if address.kind == "assistant" else None
         await self.run_turn(inbound, address, status=status, card=card)
         if press.kind == "feedback":
             await self._ephemeral(address, press.user_id, "Thanks for the feedback!")
@@ -409,21 +369,17 @@ class SlackChannel:
         except (SlackApiError, *TRANSPORT_ERRORS, StoreError) as exc:
             log.warning("Could not confirm the link in Slack: %s", type(exc).__name__)
         self.spawn(self.home.publish(team_id=team_id, user_id=user_id), name="slack-home")
-        if address is None or conversation is None or claim.pending_message_id is None:
+        if address is None or claim.pending_message_id is None:
             return
-        waiting = await self.store.get_message(claim.pending_message_id)
-        if waiting is None or waiting.conversation_id != conversation.id or waiting.role != "user":
-            return
-        inbound = Inbound(
+        # The question that waited is answered once (the engine claims it), and not at all
+        # if the user has written since.
+        replies = self.services.engine.resume(
             channel=CHANNEL,
-            conversation_key=conversation.conversation_key,
-            user_key=claim.user_key,
-            text=waiting.content,
-            event_id=f"relink:{claim.jti}",  # a new event: the first one was answered
-            address=address.to_dict(),
+            conversation_key=address.conversation_key,
+            message_id=claim.pending_message_id,
         )
-        status = assistant_status(self.client, address) if address.kind == "assistant" else None
-        await self.run_turn(inbound, address, status=status)
+        status = self.assistant.status(address) if address.kind == "assistant" else None
+        await self.send_replies(replies, address, key=f"relink:{claim.jti}", status=status)
 
     async def _tell_linked(
         self, address: SlackAddress | None, user_id: str, text: str, *, key: str

@@ -8,9 +8,10 @@ The new-ticket modal shows exactly what will be written, so pressing its Submit 
 the user's confirmation: the ticket is proposed through the engine's confirmation machinery
 (`bot.confirmations.propose`: same validation, preview and pending action as a model-
 proposed write) and then confirmed through `Engine.handle` (which executes it exactly once).
-One exception: when the preview finds something the user should know first — a similar
-open ticket or an active outage — the confirm card is shown in the user's DM instead, with
-"Comment on … instead" where it applies. https://docs.slack.dev/interactivity/implementing-slash-commands
+One exception: when the preview finds a similar open ticket, the confirm card is shown in
+the user's DM instead, with "Comment on … instead" (a duplicate is worth a second look; an
+outage notice is not a reason to ask twice, so it is only shown on the resulting card).
+https://docs.slack.dev/interactivity/implementing-slash-commands
 """
 
 from __future__ import annotations
@@ -24,23 +25,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.compose import Services
+from adapters.slack_modals import TicketForm, new_ticket_modal, parse_ticket_form, view_values
 from adapters.slack_payloads import (
     CHANNEL,
     ButtonPress,
     Command,
     SlackAddress,
-    TicketForm,
     parse_command,
-    parse_ticket_form,
     user_key,
-    view_values,
 )
 from adapters.slack_render import (
-    PRIORITIES,
     Rendered,
     context,
     escape,
-    mrkdwn_section,
     render_confirm,
     render_help,
     render_link_required,
@@ -50,7 +47,8 @@ from adapters.slack_render import (
     ticket_detail,
     truncate,
 )
-from adapters.slack_send import TRANSPORT_ERRORS, StatusSetter, open_dm, post_once, slack_error
+from adapters.slack_replies import StatusSetter
+from adapters.slack_send import TRANSPORT_ERRORS, open_dm, post_once, slack_error
 from adapters.tasks import TaskGroup
 from bot import confirmations
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
@@ -63,7 +61,6 @@ from tools import all_tools
 
 log = logging.getLogger(__name__)
 
-NEW_TICKET_CALLBACK = "helpdesk_new_ticket"
 JOB_TYPES_TIMEOUT_S = 1.5  # a trigger_id is valid for 3 s: the modal must open before that
 READ_TIMEOUT_S = 10.0
 UNAVAILABLE = "The helpdesk isn't answering right now. Please try again in a minute."
@@ -342,8 +339,8 @@ class SlackCommands:
             await self._update(address, render_notice(proposal))
             return
         card = render_confirm(proposal)
-        if proposal.notices:
-            await self._update(address, card)  # the user decides, with the notices in view
+        if any(action.kind == "comment_instead" for action in proposal.actions):
+            await self._update(address, card)  # a similar open ticket: the user decides
             return
         inbound = ConfirmedWrites.confirm_inbound(proposal, address, event_id=f"view:{view_id}")
         await self._turns.run_turn(inbound, address, card=(ts, card.blocks))
@@ -358,59 +355,3 @@ class SlackCommands:
             )
         except (SlackApiError, *TRANSPORT_ERRORS) as exc:
             log.warning("chat.update failed: %s", type(exc).__name__)
-
-
-def new_ticket_modal(job_types: list[JobType]) -> dict[str, Any]:
-    """The ticket form. https://docs.slack.dev/surfaces/modals"""
-
-    def option(text: str, value: str) -> dict[str, Any]:
-        return {"text": {"type": "plain_text", "text": truncate(text, 75)}, "value": value}
-
-    priorities = [option(f"{n} — {label}", str(n)) for n, label in PRIORITIES.items()]
-    blocks: list[dict[str, Any]] = [
-        _input("subject", "Subject", {"type": "plain_text_input", "max_length": 255}),
-        _input(
-            "description",
-            "Description",
-            {"type": "plain_text_input", "multiline": True, "max_length": 5000},
-        ),
-        _input(
-            "priority",
-            "Priority",
-            {"type": "static_select", "options": priorities, "initial_option": priorities[2]},
-        ),
-    ]
-    if job_types:
-        options = [
-            option(f"{job.name} (needs approval)" if job.requires_approval else job.name, job.name)
-            for job in job_types[:100]
-        ]
-        blocks.append(
-            _input("job_type", "Job type", {"type": "static_select", "options": options}, True)
-        )
-    blocks.append(
-        mrkdwn_section(
-            "Submitting creates the ticket. If you have a similar open ticket or there is an "
-            "outage, I'll ask you in our DM first."
-        )
-    )
-    return {
-        "type": "modal",
-        "callback_id": NEW_TICKET_CALLBACK,
-        "title": {"type": "plain_text", "text": "New ticket"},
-        "submit": {"type": "plain_text", "text": "Create ticket"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
-
-
-def _input(
-    name: str, label: str, element: dict[str, Any], optional: bool = False
-) -> dict[str, Any]:
-    return {
-        "type": "input",
-        "block_id": name,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label},
-        "element": {**element, "action_id": name},
-    }

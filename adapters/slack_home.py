@@ -20,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.compose import Services
 from adapters.slack_commands import ConfirmedWrites
-from adapters.slack_payloads import CHANNEL, ButtonPress, SlackAddress, user_key, view_values
+from adapters.slack_modals import reject_modal, view_values
+from adapters.slack_payloads import CHANNEL, ButtonPress, SlackAddress, user_key
 from adapters.slack_render import (
     LINK_BUTTON_LABEL,
     Block,
@@ -41,7 +42,6 @@ from bot.messages import Message
 
 log = logging.getLogger(__name__)
 
-REJECT_CALLBACK = "helpdesk_reject_reason"
 HOME_TIMEOUT_S = 8.0
 MAX_TICKETS = 10
 MAX_APPROVALS = 10
@@ -131,31 +131,6 @@ def _buttons(*specs: tuple[str, str, str | None, str | None, str | None]) -> Blo
             element["url"] = url
         elements.append(element)
     return {"type": "actions", "elements": elements}
-
-
-def reject_modal(ticket_number: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": REJECT_CALLBACK,
-        "private_metadata": ticket_number,
-        "title": {"type": "plain_text", "text": "Reject request"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            mrkdwn_section(f"Reject ticket *{escape(ticket_number)}*? The requester sees why."),
-            {
-                "type": "input",
-                "block_id": "reason",
-                "label": {"type": "plain_text", "text": "Reason"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "reason",
-                    "multiline": True,
-                    "max_length": 500,
-                },
-            },
-        ],
-    }
 
 
 class SlackHome:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -23,8 +24,10 @@ import pytest
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from adapters import linking
 from adapters import slack as slack_adapter
 from adapters.compose import Services, build_services
+from adapters.link_pages import CSRF_FIELD
 from adapters.server import TASKS, create_app
 from adapters.tasks import TaskGroup
 from bot.settings import Settings
@@ -112,6 +115,17 @@ class SlackHarness:
             "slack", f"slack:{TEAM_ID}:{user}", username=email, password=DEMO_PASSWORDS[email]
         )
 
+    async def link_through_page(self, url: str, email: str = "jane@acme.example") -> None:
+        """Sign in on the link page a link button points at, as the person would."""
+        path = urllib.parse.urlsplit(url).path
+        page = await self.http.get(path)
+        assert page.status_code == 200, page.text
+        match = re.search(rf'name="{CSRF_FIELD}" value="([^"]+)"', page.text)
+        assert match is not None, page.text
+        form = {"username": email, "password": DEMO_PASSWORDS[email], CSRF_FIELD: match[1]}
+        done = await self.http.post(path, data=form)
+        assert done.status_code == 200, done.text
+
     async def settle(self) -> None:
         """Wait until every piece of work the events started has finished."""
         async with asyncio.timeout(60):
@@ -129,7 +143,7 @@ class SlackHarness:
             ]
             return posted if len(posted) >= count else None
 
-        return await self.fake.wait_for(done, timeout=30)
+        return await self.fake.wait_for(done, within=30)
 
     async def sandbox_requests(self, path: str, method: str) -> list[dict[str, Any]]:
         response = await self.http.get(
@@ -183,8 +197,8 @@ def channel_event(
     return event
 
 
-@pytest.fixture
-async def slack(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[SlackHarness]:
+@pytest.fixture(name="slack")
+async def slack_fixture(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[SlackHarness]:
     async with SlackApiFake() as fake, _serve(sandbox, tmp_path, fake) as harness:
         yield harness
 
@@ -221,7 +235,7 @@ class _serve:
     async def __aenter__(self) -> SlackHarness:
         self._services_cm = build_services(self._settings, model_stream_delay_s=0)
         services = await self._services_cm.__aenter__()
-        app = create_app(services, mounts=[slack_adapter.mount])
+        app = create_app(services, mounts=[slack_adapter.mount, linking.mount])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -180,9 +180,9 @@ class SlackApiFake:
     def message(self, channel: str, ts: str) -> Posted | None:
         return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
 
-    async def wait_for(self, check: Callable[[], T | None], *, timeout: float = 15.0) -> T:
+    async def wait_for(self, check: Callable[[], T | None], *, within: float = 15.0) -> T:
         """Wait (with a deadline, no sleeps) until `check()` returns something truthy."""
-        async with asyncio.timeout(timeout), self._changed:
+        async with asyncio.timeout(within), self._changed:
             while True:
                 value = check()
                 if value:
@@ -190,13 +190,13 @@ class SlackApiFake:
                 await self._changed.wait()
 
     async def wait_for_calls(
-        self, method: str, *, count: int = 1, timeout: float = 15.0
+        self, method: str, *, count: int = 1, within: float = 15.0
     ) -> list[Call]:
         def enough() -> list[Call] | None:
             calls = self.calls_to(method)
             return calls if len(calls) >= count else None
 
-        return await self.wait_for(enough, timeout=timeout)
+        return await self.wait_for(enough, within=within)
 
     async def _changed_now(self) -> None:
         async with self._changed:
@@ -205,10 +205,10 @@ class SlackApiFake:
     # --- Socket Mode ----------------------------------------------------------------------
 
     async def send_envelope(
-        self, payload: Mapping[str, Any], *, kind: str = "events_api", timeout: float = 10.0
+        self, payload: Mapping[str, Any], *, kind: str = "events_api", within: float = 10.0
     ) -> dict[str, Any]:
         """Send one envelope over the app's WebSocket; returns the app's acknowledgement."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             await self._socket_ready.wait()
         assert self._socket is not None
         envelope_id = uuid.uuid4().hex
@@ -224,7 +224,7 @@ class SlackApiFake:
         )
         return await self.wait_for(
             lambda: next((a for a in self.socket_acks if a["envelope_id"] == envelope_id), None),
-            timeout=timeout,
+            within=within,
         )
 
     async def _socket_mode(self, request: web.Request) -> web.StreamResponse:
@@ -331,7 +331,11 @@ class SlackApiFake:
             metadata=args.get("metadata"),
         )
         self.messages.append(posted)
-        return {"channel": posted.channel, "ts": posted.ts, "message": posted.as_json(with_metadata=False)}
+        return {
+            "channel": posted.channel,
+            "ts": posted.ts,
+            "message": posted.as_json(with_metadata=False),
+        }
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any] | str:
         posted = self.message(str(args.get("channel")), str(args.get("ts")))
@@ -408,7 +412,11 @@ class SlackApiFake:
         posted.blocks = blocks
         posted.text = "".join(posted.chunks)
         posted.streaming = False
-        return {"channel": posted.channel, "ts": posted.ts, "message": posted.as_json(with_metadata=False)}
+        return {
+            "channel": posted.channel,
+            "ts": posted.ts,
+            "message": posted.as_json(with_metadata=False),
+        }
 
     def _end_stream(self, args: dict[str, Any]) -> None:
         posted = self.message(str(args.get("channel")), str(args.get("ts")))
@@ -500,7 +508,9 @@ def _check_blocks(blocks: list[dict[str, Any]], *, limit: int = 50) -> str | Non
     """The Block Kit rules Slack enforces that a renderer can get wrong (`invalid_blocks`)."""
     if len(blocks) > limit:
         return "invalid_blocks"
-    action_ids: list[str] = []
+    block_ids = [block["block_id"] for block in blocks if "block_id" in block]
+    if len(block_ids) != len(set(block_ids)):
+        return "invalid_blocks"
     markdown = 0
     for block in blocks:
         kind = block.get("type")
@@ -512,15 +522,15 @@ def _check_blocks(blocks: list[dict[str, Any]], *, limit: int = 50) -> str | Non
             return "invalid_blocks"
         if kind == "context" and len(block.get("elements", [])) > 10:
             return "invalid_blocks"
+        # action_ids must be unique within their block
+        # (https://docs.slack.dev/reference/block-kit/block-elements/button-element)
+        action_ids: list[str] = []
         for element in block.get("elements", []) if kind == "actions" else []:
             action_ids.append(element.get("action_id", ""))
             if len(element.get("text", {}).get("text", "")) > 75:
                 return "invalid_blocks"
-        accessory = block.get("accessory") or block.get("element")
-        if isinstance(accessory, dict) and accessory.get("action_id"):
-            action_ids.append(accessory["action_id"])
+        if len(action_ids) != len(set(action_ids)):
+            return "invalid_blocks"
     if markdown > 12_000:
         return "msg_too_long"
-    if len(action_ids) != len(set(action_ids)):
-        return "invalid_blocks"
     return None

@@ -1,0 +1,99 @@
+"""Slack's AI assistant threads: the greeting, suggested prompts from live state, the
+working status and the thread title (https://docs.slack.dev/ai/developing-ai-apps).
+
+`AsyncAssistant` routes the thread's events; this module is what the bot does with them.
+The status and title are cosmetic: their failures are logged, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.compose import Services
+from adapters.slack_payloads import CHANNEL, AssistantThreadStarted, SlackAddress
+from adapters.slack_render import active, open_tickets, suggested_prompts, truncate
+from adapters.slack_replies import StatusSetter
+from adapters.slack_send import TRANSPORT_ERRORS, WEB_API_TIMEOUT_S
+from bot.helpdesk.errors import HelpdeskError
+
+log = logging.getLogger(__name__)
+
+LIVE_STATE_TIMEOUT_S = 3.0
+TITLE_CHARS = 60
+GREETING = (
+    "Hi! I'm your IT helpdesk assistant. Ask me about a problem, your tickets or outages — "
+    "or pick one of the suggestions."
+)
+
+
+class AssistantThreads:
+    def __init__(self, *, services: Services, client: AsyncWebClient) -> None:
+        self._services = services
+        self._client = client
+
+    async def greet(self, started: AssistantThreadStarted, *, say: Any, set_prompts: Any) -> None:
+        """Remember the thread as an assistant thread, greet, and offer up to 4 prompts.
+
+        `say` and `set_prompts` are Bolt's assistant utilities for this thread (they call
+        the Web API through the app's client).
+        """
+        store = self._services.store
+        if started.event_id and not await store.claim_event(CHANNEL, f"event:{started.event_id}"):
+            return
+        address = started.address
+        await store.get_or_create_conversation(
+            CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
+        )
+        prompts = await self.live_prompts(address)
+        await say(text=GREETING)
+        await set_prompts(prompts=prompts)
+
+    async def live_prompts(self, address: SlackAddress) -> list[dict[str, str]]:
+        """Prompts from what is true now for this user: outages, then open tickets."""
+        services = self._services
+        try:
+            async with asyncio.timeout(LIVE_STATE_TIMEOUT_S):
+                user = await services.identities.resolve(CHANNEL, address.user_key)
+                if user is None:
+                    return suggested_prompts([], [])
+                outages, tickets = await asyncio.gather(
+                    services.helpdesk.outages(user.auth),
+                    services.helpdesk.list_tickets(user.auth, status="all", limit=20),
+                )
+        except (HelpdeskError, TimeoutError) as exc:
+            log.info("No live state for suggested prompts: %s", type(exc).__name__)
+            return suggested_prompts([], [])
+        return suggested_prompts(active(outages.outages), open_tickets(tickets.tickets))
+
+    async def set_title(self, address: SlackAddress, question: str) -> None:
+        """The thread's title in the assistant's history: the user's first question."""
+        try:
+            await self._client.assistant_threads_setTitle(
+                channel_id=address.channel,
+                thread_ts=address.thread_ts,
+                title=truncate(question, TITLE_CHARS),
+            )
+        except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+            log.info("assistant.threads.setTitle failed: %s", type(exc).__name__)
+
+    def status(self, address: SlackAddress) -> StatusSetter:
+        """assistant.threads.setStatus for one thread; "" clears it.
+        https://docs.slack.dev/reference/methods/assistant.threads.setStatus
+        """
+        client = self._client
+
+        async def set_status(text: str) -> None:
+            try:
+                async with asyncio.timeout(WEB_API_TIMEOUT_S):
+                    await client.assistant_threads_setStatus(
+                        channel_id=address.channel, thread_ts=address.thread_ts, status=text
+                    )
+            except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+                log.info("assistant.threads.setStatus failed: %s", type(exc).__name__)
+
+        return set_status
