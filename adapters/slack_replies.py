@@ -90,9 +90,17 @@ class ReplySender:
             await self._post_other(reply)
 
     async def close(self) -> None:
-        """End of the turn, however it ended: finish an open stream, clear the status."""
+        """End of the turn, however it ended: finish an open stream, settle a clicked card
+        that got no outcome (the answer went below it), clear the status."""
         try:
             await self._end_stream()
+            if self._card is not None:
+                ts, blocks = self._card
+                self._card = None
+                rendered = render_confirm_outcome(blocks, "↪ See the reply below.")
+                await self._client.chat_update(
+                    channel=self._address.channel, ts=ts, text=rendered.text, blocks=rendered.blocks
+                )
         finally:
             if self._status is not None and self._status_shown is not None:
                 self._status_shown = None

@@ -269,3 +269,28 @@ async def all_requests(slack: SlackHarness, method: str) -> list[dict[str, Any]]
     )
     rows: list[dict[str, Any]] = response.json()["requests"]
     return rows
+
+
+async def test_comment_instead_settles_the_card_and_asks_to_confirm_the_comment(
+    slack: SlackHarness,
+) -> None:
+    await slack.link()
+    submission = view_submission(
+        view_id="VNEW4",
+        values={"subject": "Printer not working", "description": "It jams on every page."},
+    )
+    await slack.post_interaction(submission)
+    await slack.settle()
+    [card] = [m for m in slack.fake.messages if m.channel == "DU1"]
+    await slack.post_interaction(click(card, "Comment on 3018 instead"))
+    await slack.settle()
+    settled = slack.fake.message(card.channel, card.ts)
+    assert settled is not None and buttons(settled) == []
+    assert "See the reply below" in settled.markdown
+    [comment_card] = [m for m in slack.fake.thread("DU1", card.ts) if m.ts != card.ts]
+    assert [b["text"]["text"] for b in buttons(comment_card)] == ["Confirm", "Cancel"]
+    await slack.post_interaction(click(comment_card, "Confirm"))
+    await slack.settle()
+    comments = [r for r in await all_requests(slack, "POST") if r["path"].endswith("/comments")]
+    assert len(comments) == 1 and "jams" in comments[0]["body"]["comment"]
+    assert await slack.sandbox_requests("/tickets", "POST") == []
