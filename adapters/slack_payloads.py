@@ -181,12 +181,14 @@ def parse_message_event(
 def parse_mention_event(
     body: Mapping[str, Any], *, bot_user_id: str | None, bot_id: str | None = None
 ) -> UserMessage | Ignored:
-    """An `app_mention` in a channel: answered in the message's thread."""
+    """An `app_mention`: answered in the message's thread. A mention in a DM is a DM (the
+    same message also arrives as `message.im`; the dedupe key makes it one turn)."""
     event = _event(body)
     skip = _skip_reason(event, bot_user_id=bot_user_id, bot_id=bot_id)
     if skip is not None:
         return Ignored(skip)
-    return _user_message(body, event, kind="channel", mentioned=True, bot_user_id=bot_user_id)
+    kind: AddressKind = "dm" if str(event.get("channel", "")).startswith("D") else "channel"
+    return _user_message(body, event, kind=kind, mentioned=True, bot_user_id=bot_user_id)
 
 
 def _skip_reason(

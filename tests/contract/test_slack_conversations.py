@@ -4,6 +4,8 @@ streams Slack cuts off. Real engine, sandbox helpdesk and stand-in model; fake W
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.contract.test_slack_http import (
     SlackHarness,
     channel_event,
@@ -83,6 +85,19 @@ async def test_the_same_event_delivered_three_times_gets_one_reply(slack: SlackH
     assert len(thread) == 1, [m.markdown for m in thread]
     # Only one turn reached the helpdesk's chat session, too.
     assert len(await slack.sandbox_requests("/chat/start", "POST")) == 1
+
+
+async def test_one_message_delivered_as_two_events_gets_one_reply(slack: SlackHarness) -> None:
+    """A mention in a DM arrives as `message.im` and as `app_mention`, with different ids."""
+    await slack.link()
+    text = f"<@{BOT_USER_ID}> {VPN_QUESTION}"
+    event = dm_event(text)
+    mention = {**event, "type": "app_mention"}
+    del mention["channel_type"]
+    await asyncio.gather(slack.post_event(mention), slack.post_event(event))
+    await slack.settle()
+    assert len(slack.fake.thread(event["channel"], event["ts"])) == 1
+    assert len(slack.fake.calls_to("chat.startStream")) == 1  # answered as a DM: streamed
 
 
 async def test_own_and_other_bots_messages_edits_and_deletions_are_ignored(
