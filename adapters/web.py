@@ -39,9 +39,10 @@ from aiohttp import web
 
 from adapters.compose import Services
 from adapters.tasks import TaskGroup
+from adapters.web_delivery import WebDelivery
 from adapters.web_protocol import OriginPolicy, normalize_origin
 from adapters.web_session import CHANNEL, WidgetSessions, request_origin
-from adapters.web_socket import CLOSE_SIGNED_OUT, WebChat, WebDelivery
+from adapters.web_socket import CLOSE_SIGNED_OUT, WebChat
 from bot.helpdesk.errors import HelpdeskError
 
 log = logging.getLogger(__name__)
@@ -250,6 +251,7 @@ def render_demo_page(
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(tenant)} — chat widget demo</title>",
+        '<link rel="icon" href="data:,">',
         '<link rel="stylesheet" href="/widget/demo.css"></head><body><main>',
         f"<h1>{e(tenant)} assistant</h1>",
         "<p>This page embeds the chat widget exactly as your intranet or helpdesk portal "

@@ -27,7 +27,10 @@ server → client
     store does not hold (rare: a relay prompt) has `seq: null` and is not replayed.
   {"type":"ready","last_seq":N,"name":...}  replay finished; N is the page's new cursor
   {"type":"error","code":"bad_frame","text":...}  a malformed frame; the socket stays open
-  {"type":"signed_out"}              then close code 4401
+  {"type":"error","code":"failed","seq":null,"reply_to":C,...}  a turn crashed after its
+                                     ack; the message is stored, resending it retries
+  {"type":"signed_out"}              then close code 4401: this socket's session ended; the
+                                     page asks `GET /widget/session` what to do next
 
 Exactly-once display: each socket has a cursor (the highest seq it was sent). A transcript
 frame is sent only with a seq above the cursor, after every stored row between the cursor
@@ -42,14 +45,13 @@ Handshake: the `Origin` must be allowed (`OriginPolicy`) and the session cookie 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import defaultdict
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from adapters.tasks import TaskGroup
+from adapters.web_delivery import LiveSocket, WebDelivery
 from adapters.web_protocol import (
     MAX_FRAME_BYTES,
     ActionFrame,
@@ -65,195 +67,20 @@ from adapters.web_protocol import (
 )
 from adapters.web_render import (
     EVENT_PREFIX,
-    Frame,
-    is_confirm_text,
     is_final,
     render_reply,
-    render_stored,
-    reply_text,
 )
-from adapters.web_session import CHANNEL, WidgetSessions, WidgetUser, origin_refused
+from adapters.web_session import CHANNEL, WidgetSessions, origin_refused
 from bot.engine import Engine
-from bot.messages import ActionInvoke, AgentMessage, Inbound, Message, Reply
-from bot.store.records import Message as StoredMessage
+from bot.messages import ActionInvoke, Inbound, Message, Reply
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 25.0  # WebSocket pings: a dead peer (sleeping laptop) is noticed and dropped
-SEND_TIMEOUT_S = 10.0
 TURN_TIMEOUT_S = 180.0  # backstop; the engine answers (maybe degraded) well before
-REPLAY_PAGE = 200
 CLOSE_SIGNED_OUT = 4401
 FAILED_TEXT = "Sorry — something went wrong on our side and your message was not handled."
-
-
-class LiveSocket:
-    """One open widget WebSocket: the wire, the signed-in user and the transcript cursor."""
-
-    def __init__(self, ws: web.WebSocketResponse, user: WidgetUser) -> None:
-        self.ws = ws
-        self.user = user
-        self.cursor: int | None = None  # None until the page's hello
-        self.send_lock = asyncio.Lock()
-        self.sync_lock = asyncio.Lock()
-
-    @property
-    def conversation_key(self) -> str:
-        return self.user.user_key
-
-    async def send(self, frame: Frame) -> bool:
-        if self.ws.closed:
-            return False
-        async with self.send_lock:
-            try:
-                async with asyncio.timeout(SEND_TIMEOUT_S):
-                    await self.ws.send_json(frame)
-            except (ConnectionError, TimeoutError, RuntimeError):
-                return False
-        return True
-
-
-class WebDelivery:
-    """Live widget sockets by conversation key, and the one way frames reach them.
-
-    `deliver(conversation_key, reply)` is the widget's proactive sender for the handoff
-    relay (issue 6): the relay stores the message first, then calls it; every live socket
-    of the conversation gets the frame at once, and a page that is offline gets the stored
-    row by replay when it reconnects. It returns True when the reply is in the transcript
-    (so it will reach the user) or reached a live socket.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._sockets: dict[str, set[LiveSocket]] = defaultdict(set)
-        self._conversation_ids: dict[str, int] = {}
-
-    def attach(self, socket: LiveSocket) -> None:
-        self._sockets[socket.conversation_key].add(socket)
-
-    def detach(self, socket: LiveSocket) -> None:
-        sockets = self._sockets.get(socket.conversation_key)
-        if sockets is not None:
-            sockets.discard(socket)
-            if not sockets:
-                del self._sockets[socket.conversation_key]
-
-    def sockets(self, conversation_key: str) -> list[LiveSocket]:
-        return list(self._sockets.get(conversation_key, ()))
-
-    async def conversation_id(self, conversation_key: str) -> int | None:
-        cached = self._conversation_ids.get(conversation_key)
-        if cached is None:
-            conversation = await self._store.find_conversation(CHANNEL, conversation_key)
-            if conversation is None:
-                return None
-            cached = self._conversation_ids[conversation_key] = conversation.id
-        return cached
-
-    async def deliver(self, conversation_key: str, reply: Reply) -> bool:
-        """Push a reply the relay (or anything outside a turn) produced; see the class doc."""
-        frame = render_reply(reply)
-        seq = await self._stored_seq(conversation_key, reply) if is_final(reply) else None
-        reached = await self.publish(conversation_key, frame, seq=seq)
-        return seq is not None or reached > 0
-
-    async def publish(self, conversation_key: str, frame: Frame, *, seq: int | None = None) -> int:
-        """Send `frame` to every live socket of the conversation that has said hello; with
-        a `seq`, first catch each socket up to it. Returns how many sockets have it now."""
-        reached = 0
-        for socket in self.sockets(conversation_key):
-            if socket.cursor is None:
-                continue
-            if seq is None:
-                reached += await socket.send(frame)
-                continue
-            await self.sync(socket, upto=seq, override={seq: frame})
-            reached += socket.cursor is not None and socket.cursor >= seq
-        return reached
-
-    async def sync(
-        self,
-        socket: LiveSocket,
-        *,
-        upto: int | None = None,
-        override: dict[int, Frame] | None = None,
-        restart_at: int | None = None,
-    ) -> None:
-        """Send the socket every shown transcript row after its cursor (up to `upto`),
-        using a live frame from `override` where one exists for that seq."""
-        async with socket.sync_lock:
-            if restart_at is not None:
-                socket.cursor = restart_at
-            if socket.cursor is None:
-                return
-            conversation_id = await self.conversation_id(socket.conversation_key)
-            if conversation_id is None:
-                return
-            while upto is None or socket.cursor < upto:
-                rows = await self._store.messages_after(
-                    conversation_id, after_seq=socket.cursor, limit=REPLAY_PAGE
-                )
-                frames = await self._replay_frames(conversation_id, rows, override or {})
-                for row, frame in frames:
-                    if upto is not None and row.seq > upto:
-                        return
-                    if frame is not None and not await socket.send(frame):
-                        return  # the socket is gone; its page replays from its own seq
-                    socket.cursor = row.seq
-                if len(rows) < REPLAY_PAGE:
-                    return
-
-    async def sync_all(self, conversation_key: str) -> None:
-        for socket in self.sockets(conversation_key):
-            await self.sync(socket)
-
-    async def close_conversation(self, conversation_key: str, *, frame: Frame, code: int) -> None:
-        for socket in self.sockets(conversation_key):
-            await socket.send(frame)
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await socket.ws.close(code=code, message=frame["type"].encode())
-
-    async def close_all(self) -> None:
-        for key in list(self._sockets):
-            for socket in self.sockets(key):
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await socket.ws.close(code=1001, message=b"server shutdown")
-
-    async def _replay_frames(
-        self, conversation_id: int, rows: list[StoredMessage], override: dict[int, Frame]
-    ) -> list[tuple[StoredMessage, Frame | None]]:
-        confirms = [r for r in rows if r.role == "notice" and is_confirm_text(r.content)]
-        live = None
-        if confirms and confirms[-1].seq not in override:
-            pending = await self._store.latest_pending_action(conversation_id)
-            # Only the newest confirm row can belong to the newest live pending action.
-            if pending is not None and confirms[-1].created_at >= pending.created_at:
-                live = (confirms[-1].seq, pending)
-        frames: list[tuple[StoredMessage, Frame | None]] = []
-        for row in rows:
-            if row.seq in override:
-                frames.append((row, {**override[row.seq], "seq": row.seq}))
-                continue
-            pending_here = live[1] if live is not None and live[0] == row.seq else None
-            frames.append((row, render_stored(row, live_confirm=pending_here)))
-        return frames
-
-    async def _stored_seq(self, conversation_key: str, reply: Reply) -> int | None:
-        """The transcript seq of a reply stored outside a turn: by its message id when it
-        has one, else the newest shown row with the same text."""
-        conversation_id = await self.conversation_id(conversation_key)
-        if conversation_id is None:
-            return None
-        if isinstance(reply, (Message, AgentMessage)) and reply.message_id is not None:
-            row = await self._store.get_message(reply.message_id)
-            if row is not None and row.conversation_id == conversation_id:
-                return row.seq
-        text = reply_text(reply)
-        for row in reversed(await self._store.recent_messages(conversation_id, limit=20)):
-            if row.role in ("agent", "notice", "assistant") and row.content == text:
-                return row.seq
-        return None
 
 
 class WebChat:
@@ -324,9 +151,10 @@ class WebChat:
                 await socket.send(_rejected(too_large))
                 return
         if not await self._sessions.is_live(socket.user):
-            await self._delivery.close_conversation(
-                socket.conversation_key, frame={"type": "signed_out"}, code=CLOSE_SIGNED_OUT
-            )
+            # This socket's session ended (signed out, or replaced by a newer sign-in in the
+            # same browser): close only it; the frame stays unacked and is resent.
+            await socket.send({"type": "signed_out"})
+            await socket.ws.close(code=CLOSE_SIGNED_OUT, message=b"signed_out")
             return
         retry_after = self._limiter.check(socket.user.user_key, token=frame.client_id)
         if retry_after is not None:
@@ -364,7 +192,10 @@ class WebChat:
                         await socket.send({"type": "ack", "client_id": client_id})
                         acked = True
                     frame = {**render_reply(reply), "reply_to": client_id}
-                    seq = await self._turn_seq(key, reply, inbound, claimed)
+                    if is_final(reply):
+                        seq = frame["seq"] = await self._turn_seq(key, reply, inbound, claimed)
+                    else:
+                        seq = None
                     await self._delivery.publish(key, frame, seq=seq)
         except Exception:
             log.exception("A widget turn failed")
@@ -381,7 +212,7 @@ class WebChat:
         self, key: str, reply: Reply, inbound: Inbound, claimed: set[int]
     ) -> int | None:
         """The seq of the row the engine stored for this final reply of the turn."""
-        if not is_final(reply) or inbound.event_id is None:
+        if inbound.event_id is None:
             return None
         conversation_id = await self._delivery.conversation_id(key)
         if conversation_id is None:

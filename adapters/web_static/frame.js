@@ -142,7 +142,7 @@
     el.signinButton.disabled = false;
     el.password.value = "";
     if (result.ok) {
-      startChat(result.data);
+      signedIn(result.data);
       el.message.focus();
     } else {
       el.signinError.textContent = result.data.message ||
@@ -156,7 +156,7 @@
     state.pendingToken = null;
     if (!token) return;
     const result = await request("POST", "/widget/session", { access_token: token });
-    if (result.ok) startChat(result.data);
+    if (result.ok) signedIn(result.data);
     else showSignIn(result.data.message);
   }
 
@@ -185,6 +185,11 @@
     saveOutbox();
     el.messages.replaceChildren();
     setHandoffStatus(null);
+  }
+
+  function signedIn(session) {
+    disconnect();  // a socket opened before belongs to the previous session
+    startChat(session);
   }
 
   function startChat(session) {
@@ -248,8 +253,7 @@
     ws.addEventListener("close", (event) => {
       if (state.ws !== ws) return;
       dropSocket();
-      if (event.code === 4401) signedOut("You were signed out.");
-      else reconnectSoon();
+      reconnectSoon(event.code === 4401);
     });
   }
 
@@ -267,12 +271,19 @@
     dropSocket();
   }
 
-  async function reconnectSoon() {
+  async function reconnectSoon(sessionEnded) {
     setConnection("Reconnecting…");
     // A refused handshake looks like any other close: ask whether the session still lives.
+    // It may also have been replaced (another tab signed in again): then continue at once.
     const status = await request("GET", "/widget/session");
+    if (!state.signedIn) return;
     if (status.ok && !status.data.signed_in) {
-      signedOut("Your session ended. Please sign in again.");
+      signedOut(sessionEnded ? "You were signed out." : "Your session ended. Please sign in again.");
+      return;
+    }
+    if (status.ok && (sessionEnded || status.data.conversation !== state.conversation)) {
+      setConnection(null);
+      startChat(status.data);
       return;
     }
     const delay = state.backoff + Math.random() * 500;
@@ -353,8 +364,7 @@
         dropStream(frame.reply_to);
         return;
       case "signed_out":
-        signedOut("You were signed out.");
-        return;
+        return;  // the close (4401) that follows says what to do
       case "error":
         if (frame.code === "bad_frame") { console.warn("helpdesk widget:", frame.text); return; }
         break;

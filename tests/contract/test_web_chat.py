@@ -291,3 +291,49 @@ async def test_talk_to_a_human_then_the_agent_reply_arrives_through_the_relay(
     assert joined and joined[0]["label"] == "Mike Tech joined"
     assert relayed[-1]["name"] == "Mike Tech"
     assert relayed[-1]["text"] == "Hello, I'm looking at your VPN now."
+
+
+async def test_an_expired_helpdesk_sign_in_asks_to_sign_in_again_and_keeps_the_chat(
+    web_app: WebApp,
+) -> None:
+    first = await (await web_app.sign_in()).json()
+    ws = await web_app.connect()
+    before = transcript(await turn(ws, say(VPN)))
+    expired = await web_app.http.post(
+        f"{web_app.sandbox.base_url}/sandbox/auth/expire",
+        json={"email": "jane@acme.example", "refresh": True},
+    )
+    expired.raise_for_status()
+
+    frames = await turn(ws, say("Is the VPN down?"))
+    [ask] = of_type(frames, "signin_required")
+    assert "sign-in has expired" in ask["text"] and isinstance(ask["seq"], int)
+
+    again = await (await web_app.sign_in()).json()
+    assert again["conversation"] == first["conversation"]  # relinked in place
+    back = await web_app.connect(last_seq=max(f["seq"] for f in before))
+    stale = say("Still there?")
+    await ws.send_json(stale)  # the socket of the replaced session is closed, alone
+    assert (await until(ws, lambda f: f["type"] == "signed_out"))[-1]["type"] == "signed_out"
+    assert (await ws.receive()).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert ws.close_code == 4401
+    answered = await turn(back, say("Is the VPN down?"))
+    assert of_type(answered, "message")
+    rows = await web_app.services.store.messages_after(await web_app.conversation_id(), after_seq=0)
+    assert f"web:{stale['client_id']}" not in {row.event_id for row in rows}  # not lost: unacked
+
+
+async def test_signing_in_as_someone_else_starts_a_new_conversation(web_app: WebApp) -> None:
+    jane = await (await web_app.sign_in()).json()
+    jane_key = await web_app.user_key()
+    ws = await web_app.connect()
+    await turn(ws, say(VPN))
+
+    mike = await (await web_app.sign_in("mike@acme.example")).json()
+
+    assert mike["name"] == "Mike Chen" and mike["conversation"] != jane["conversation"]
+    assert await web_app.services.store.get_identity("web", jane_key) is None
+    assert (await until(ws, lambda f: f["type"] == "signed_out"))[-1]["type"] == "signed_out"
+    fresh = await web_app.client.ws_connect("/widget/ws")
+    await fresh.send_json({"type": "hello", "last_seq": 0})
+    assert transcript(await until(fresh, lambda f: f["type"] == "ready")) == []
