@@ -23,10 +23,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +339,7 @@ class Widget:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.launcher = page.get_by_role("button", name=LAUNCHER_NAME)
+        self.dialog = page.get_by_role("dialog")
         self.panel = page.frame_locator(f"iframe[name={FRAME_NAME}]")
         self.log = self.panel.get_by_role("log")
         self.message_box = self.panel.get_by_label("Message", exact=True)
@@ -353,7 +356,7 @@ class Widget:
 
     async def open(self) -> None:
         await self.launcher.click()
-        await expect(self.launcher).to_have_attribute("aria-expanded", "true")
+        await expect(self.dialog).to_be_visible()
 
     async def sign_in(self, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
         await self.panel.get_by_label("Email", exact=True).fill(email)
@@ -380,3 +383,32 @@ class Widget:
         path = artifact_path(name)
         await self.page.screenshot(path=path)
         return path
+
+
+@contextmanager
+def serve_page(html: str) -> Iterator[str]:
+    """Serve `html` at `/` from another origin (http://localhost:<free port>), in a thread."""
+    body = html.encode()
+
+    class OnePage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status = 200 if self.path == "/" else 404
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body) if status == 200 else 0))
+            self.end_headers()
+            if status == 200:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OnePage)
+    thread = threading.Thread(target=server.serve_forever, name="foreign-origin", daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -21,6 +21,7 @@ from tests.e2e.browser import (  # noqa: E402
     DEMO_PASSWORD,
     BotServer,
     Widget,
+    serve_page,
 )
 
 pytest_plugins = ["tests.e2e.browser"]
@@ -90,6 +91,195 @@ async def test_streamed_answer_with_source_then_ticket_then_history_after_reload
     await expect(widget.answers.filter(has_text="Install GlobalProtect")).to_have_count(1)
     await expect(created).to_have_count(1)
     await expect(widget.log.get_by_text(f"ticket {number}", exact=False)).to_have_count(1)
+
+
+# --- hostile content ----------------------------------------------------------------------
+
+KB_PAYLOAD = (
+    "<img src=x onerror=window.__xss=1> <script>window.__xss=2</script> "
+    "[x](javascript:window.__xss=3)"
+)
+USER_PAYLOAD = (
+    "<img src=x onerror=window.__xss=4> <script>window.__xss=5</script> "
+    "[y](javascript:window.__xss=6) <svg onload=window.__xss=7>"
+)
+# Runs in every frame before its own scripts: a blocked inline handler or script (the
+# frame's CSP stops them) still counts as content that was parsed as HTML.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__cspViolations.push(e.violatedDirective + " " + e.sample));
+"""
+ACTIVE_CONTENT = r"""() => {
+  const log = document.querySelector('[role="log"]');
+  const all = [...document.querySelectorAll("*")];
+  return {
+    xss: window.__xss === undefined ? null : String(window.__xss),
+    images: log.querySelectorAll("img, svg, iframe, object, embed").length,
+    inlineScripts: [...document.scripts].filter((s) => !s.src).length,
+    handlers: all.flatMap((el) => el.getAttributeNames().filter((a) => /^on/i.test(a))),
+    scriptLinks: [...log.querySelectorAll("[href], [src]")]
+      .map((el) => el.getAttribute("href") || el.getAttribute("src"))
+      .filter((url) => !/^https?:/i.test(url)),
+    cspViolations: window.__cspViolations || [],
+  };
+}"""
+INERT = {
+    "xss": None,
+    "images": 0,
+    "inlineScripts": 0,
+    "handlers": [],
+    "scriptLinks": [],
+    "cspViolations": [],
+}
+
+
+async def test_html_from_a_kb_article_and_from_the_user_stays_inert_text(
+    page: Page, bot_server: BotServer
+) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        created = await client.post(
+            f"{bot_server.sandbox_url}/sandbox/kb/articles",
+            json={
+                "company_number": 1,
+                "title": "Zyxquartz printer calibration",
+                "category": "Printing",
+                "body": KB_PAYLOAD,
+            },
+        )
+    assert created.status_code == 201, created.text
+    await page.add_init_script(RECORD_CSP_VIOLATIONS)
+    widget = Widget(page)
+    await page.goto(bot_server.url + "/")
+    await widget.open()
+    await widget.sign_in()
+
+    await widget.ask(USER_PAYLOAD)
+    await expect(widget.user_messages.last).to_contain_text(USER_PAYLOAD)  # shown as typed
+    answer = await widget.ask("Tell me about zyxquartz")
+    await expect(answer).to_contain_text("Zyxquartz printer calibration")
+    # The model quoted the article: its markup is on screen as text, not as elements.
+    await expect(answer).to_contain_text("<img src=x onerror=")
+    await expect(answer).to_contain_text("<script>")
+    await expect(answer.get_by_role("link", name="x", exact=True)).to_have_count(0)
+
+    assert await widget.frame.evaluate(ACTIVE_CONTENT) == INERT
+    assert await page.evaluate("window.__xss === undefined"), "the host page ran the payload"
+
+
+# --- origins ------------------------------------------------------------------------------
+
+
+async def test_a_site_outside_the_allowed_origins_is_refused(
+    page: Page, bot_server: BotServer
+) -> None:
+    """WIDGET_ALLOWED_ORIGINS is unset, so only the bot's own origin may use the widget;
+    `localhost:<another port>` is another origin (and another site) to the browser."""
+    embed = (
+        "<!doctype html><title>Elsewhere</title><h1>Another site</h1>\n"
+        f'<script src="{bot_server.url}/widget.js" async></script>'
+    )
+    with serve_page(embed) as foreign:
+        widget = Widget(page)
+        async with page.expect_response(f"{bot_server.url}/widget/config") as config:
+            await page.goto(foreign + "/")
+        assert (await config.value).status == 403
+
+        await widget.open()
+        await expect(widget.dialog).to_contain_text("not allowed")
+        await expect(widget.dialog.locator("iframe")).to_have_count(0)
+
+        # The page's own scripts cannot sign anyone in or open the chat socket either.
+        async with page.expect_response(f"{bot_server.url}/widget/session") as session:
+            await page.evaluate(
+                # What a hostile page can send without a CORS preflight; the page cannot
+                # read the answer ("no-cors"), the test reads it from the network.
+                """([url, body]) => fetch(url, {method: "POST", body, mode: "no-cors",
+                    credentials: "include", headers: {"Content-Type": "text/plain"}})""",
+                [f"{bot_server.url}/widget/session", _credentials_json()],
+            )
+        refused = await session.value
+        assert (await refused.request.all_headers()).get("referer", "").startswith(foreign)
+        # 403 is the origin check: past it, a text/plain body would get 415 and JSON a 200.
+        assert refused.status == 403
+
+        async with page.expect_websocket() as opened:
+            await page.evaluate(
+                "(url) => { window.__socket = new WebSocket(url); }",
+                f"{bot_server.url.replace('http', 'ws', 1)}/widget/ws",
+            )
+        socket = await opened.value
+        error = await socket.wait_for_event("socketerror")
+        assert "403" in str(error), error
+
+
+def _credentials_json() -> str:
+    return f'{{"email": "{DEMO_EMAIL}", "password": "{DEMO_PASSWORD}"}}'
+
+
+# --- accessibility ------------------------------------------------------------------------
+
+
+async def test_keyboard_only(page: Page, bot_server: BotServer) -> None:
+    widget = Widget(page)
+    await page.goto(bot_server.url + "/")
+    await expect(widget.launcher).to_be_visible()
+    for _ in range(30):
+        await page.keyboard.press("Tab")
+        if await widget.launcher.evaluate("(el) => el.getRootNode().activeElement === el"):
+            break
+    else:
+        pytest.fail("Tab never reached the chat launcher")
+
+    await page.keyboard.press("Enter")
+    await expect(widget.launcher).to_have_attribute("aria-expanded", "true")
+    email = widget.panel.get_by_label("Email", exact=True)
+    await expect(email).to_be_focused()
+    await page.keyboard.type(DEMO_EMAIL)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(DEMO_PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(widget.message_box).to_be_focused()
+
+    await page.keyboard.type(VPN_QUESTION)
+    await page.keyboard.press("Enter")
+    await expect(widget.user_messages.filter(has_text=VPN_QUESTION)).to_have_count(1)
+    await expect(widget.message_box).to_have_value("")
+    await expect(widget.answers).to_have_count(1, timeout=20_000)
+
+    await page.keyboard.press("Escape")
+    await expect(widget.launcher).to_have_attribute("aria-expanded", "false")
+    await expect(widget.dialog).to_be_hidden()
+    assert await widget.launcher.evaluate("(el) => el.getRootNode().activeElement === el"), (
+        "focus did not return to the launcher"
+    )
+
+
+async def test_panel_fits_a_360px_wide_screen(page: Page, bot_server: BotServer) -> None:
+    width, height = 360, 640
+    await page.set_viewport_size({"width": width, "height": height})
+    widget = Widget(page)
+    await page.goto(bot_server.url + "/")
+    overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    host_overflow = await page.evaluate(overflow)  # the demo page's own layout
+    await widget.open()
+    await widget.sign_in()
+    await widget.ask(VPN_QUESTION)  # a long answer with a numbered list and links
+
+    for name, locator in {
+        "panel": widget.dialog,
+        "message box": widget.message_box,
+        "Send": widget.send_button,
+        "answer": widget.answers.last,
+    }.items():
+        box = await locator.bounding_box()
+        assert box is not None, f"{name} is not rendered"
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (name, box)
+        if name != "answer":  # the transcript scrolls; the controls must be on screen
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height + 0.5, (name, box)
+    assert await widget.frame.evaluate(overflow) <= 0, "the panel scrolls sideways"
+    assert await page.evaluate(overflow) <= host_overflow, "the widget widened the host page"
+    await widget.screenshot("widget-open-360px.png")
 
 
 async def _ticket_posts(server: BotServer) -> list[dict[str, Any]]:
