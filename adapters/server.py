@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -23,6 +24,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 5.0
+MAINTENANCE_EVERY_S = 300.0
+# Processed event ids are kept a day: far beyond Slack's retries and a link token's 10 minutes.
+EVENT_MEMORY = timedelta(days=1)
 DRAIN_TIMEOUT_S = 30.0
 
 SERVICES = web.AppKey("services", Services)
@@ -48,6 +52,7 @@ def create_app(services: Services, *, mounts: list[Mount] | None = None) -> web.
 
     async def start_relay(_: web.Application) -> None:
         relay_task.append(asyncio.create_task(services.relay.run(), name="handoff-relay"))
+        relay_task.append(asyncio.create_task(_maintain(services), name="store-maintenance"))
 
     async def stop(_: web.Application) -> None:
         for task in relay_task:  # no new relays; in-flight turns may still finish below
@@ -90,6 +95,17 @@ def _optional_mount(module_name: str) -> Mount | None:
         return None
     mount: Mount = module.mount
     return mount
+
+
+async def _maintain(services: Services) -> None:
+    """Housekeeping every few minutes: expire unconfirmed writes, forget old event ids."""
+    while True:
+        try:
+            await services.store.expire_pending_actions()
+            await services.store.prune_events(older_than=datetime.now(UTC) - EVENT_MEMORY)
+        except Exception:  # a database hiccup must not end the loop; the next round retries
+            log.exception("Store maintenance failed")
+        await asyncio.sleep(MAINTENANCE_EVERY_S)
 
 
 async def healthz(_: web.Request) -> web.Response:
