@@ -13,7 +13,7 @@ bot's origin only) and is exchanged for a session at once.
 Routes
   GET  /                     demo page: embeds the widget with the script tag a customer uses
   GET  /widget.js            the embed script        GET /widget/launcher.css
-  GET  /widget/frame         the chat frame (+ /widget/frame.js, frame.css, markdown.js)
+  GET  /widget/frame         the chat frame (+ frame.js, frame_render.js, markdown.js, frame.css)
   GET  /widget/config        tenant name and colours from the helpdesk `/init` (CORS for
                              allowed origins; 403 elsewhere, so the launcher can say so)
   GET|POST|DELETE /widget/session   status, sign in, sign out (`adapters.web_session`)
@@ -60,6 +60,7 @@ _STATIC = {  # route → (file, content type)
     "/widget.js": ("widget.js", "text/javascript"),
     "/widget/launcher.css": ("launcher.css", "text/css"),
     "/widget/frame.js": ("frame.js", "text/javascript"),
+    "/widget/frame_render.js": ("frame_render.js", "text/javascript"),
     "/widget/frame.css": ("frame.css", "text/css"),
     "/widget/markdown.js": ("markdown.js", "text/javascript"),
     "/widget/demo.css": ("demo.css", "text/css"),

@@ -25,7 +25,9 @@ server → client
     user | message | confirm | notice | handoff | agent | signin_required | error(code=turn)
     (shapes: `adapters.web_render`); a live frame also has `reply_to`. A final frame the
     store does not hold (rare: a relay prompt) has `seq: null` and is not replayed.
-  {"type":"ready","last_seq":N,"name":...}  replay finished; N is the page's new cursor
+  {"type":"ready","last_seq":N,"name":...,"handoff":null|{"state","label"}}  replay
+                                     finished; N is the page's new cursor; `handoff` says
+                                     whether an agent is awaited or present
   {"type":"error","code":"bad_frame","text":...}  a malformed frame; the socket stays open
   {"type":"error","code":"failed","seq":null,"reply_to":C,...}  a turn crashed after its
                                      ack; the message is stored, resending it retries
@@ -46,7 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSMsgType, web
 
@@ -67,12 +69,13 @@ from adapters.web_protocol import (
 )
 from adapters.web_render import (
     EVENT_PREFIX,
+    handoff_label,
     is_final,
     render_reply,
 )
 from adapters.web_session import CHANNEL, WidgetSessions, origin_refused
 from bot.engine import Engine
-from bot.messages import ActionInvoke, Inbound, Message, Reply
+from bot.messages import ActionInvoke, HandoffStatus, Inbound, Message, Reply
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -137,10 +140,29 @@ class WebChat:
             await socket.send({"type": "pong"})
         elif isinstance(frame, HelloFrame):
             await self._delivery.sync(socket, restart_at=frame.last_seq)
-            ready = {"type": "ready", "last_seq": socket.cursor, "name": socket.user.name}
+            ready = {
+                "type": "ready",
+                "last_seq": socket.cursor,
+                "name": socket.user.name,
+                "handoff": await self._handoff_state(socket.conversation_key),
+            }
             await socket.send(ready)
         else:
             await self._on_user_event(socket, frame)
+
+    async def _handoff_state(self, key: str) -> dict[str, Any] | None:
+        """Who owns the conversation now, for the header after a reload (None: the bot)."""
+        conversation_id = await self._delivery.conversation_id(key)
+        conversation = (
+            await self._store.get_conversation(conversation_id) if conversation_id else None
+        )
+        if conversation is None or conversation.owner == "bot":
+            return None
+        state: Literal["queued", "joined"] = (
+            "queued" if conversation.owner == "queued" else "joined"
+        )
+        status = HandoffStatus(state=state, text="", agent_name=conversation.agent_name)
+        return {"state": state, "label": handoff_label(status)}
 
     async def _on_user_event(self, socket: LiveSocket, frame: MessageFrame | ActionFrame) -> None:
         if isinstance(frame, MessageFrame):

@@ -14,6 +14,7 @@
   const LOCKING_KINDS = ["confirm", "cancel", "comment_instead", "create_ticket",
     "talk_to_human", "cancel_handoff", "rating"];
 
+  const { node, who, renderFrame } = window.HelpdeskRender;
   const $ = (id) => document.getElementById(id);
   const el = {
     title: $("title"), handoff: $("handoff-status"), signOut: $("sign-out"), close: $("close"),
@@ -332,6 +333,7 @@
       case "ready":
         state.ready = true;
         state.backoff = 1000;
+        setHandoffStatus(frame.handoff || null);
         setConnection(null);
         if (typeof frame.last_seq === "number") {
           state.lastSeq = Math.max(state.lastSeq, frame.last_seq);
@@ -395,15 +397,15 @@
       showSignIn(frame.text);
       return;
     }
-    const node = renderFrame(frame);
-    if (!node) return;
-    if (typeof frame.seq === "number") node.dataset.seq = String(frame.seq);
+    const item = renderFrame(frame, press);
+    if (!item) return;
+    if (typeof frame.seq === "number") item.dataset.seq = String(frame.seq);
     const stream = frame.reply_to && state.streams.get(frame.reply_to);
     if (stream && frame.type === "message") {
-      stream.replaceWith(node);
+      stream.replaceWith(item);
       state.streams.delete(frame.reply_to);
     } else {
-      el.messages.appendChild(node);
+      el.messages.appendChild(item);
     }
     if (frame.type === "message" || frame.type === "agent") el.typing.textContent = "";
     if (frame.type === "handoff") setHandoffStatus(frame);
@@ -421,24 +423,7 @@
     el.handoff.hidden = !live;
   }
 
-  // --- rendering --------------------------------------------------------------------------
-
-  function node(tag, className, text) {
-    const element = document.createElement(tag);
-    if (className) element.className = className;
-    if (text !== undefined && text !== null) element.textContent = text;
-    return element;
-  }
-
-  function markdown(text, className) {
-    const body = node("div", className || "body");
-    body.appendChild(window.HelpdeskMarkdown.render(text || "", document));
-    return body;
-  }
-
-  function who(text, visible) {
-    return node("span", visible ? "who" : "who visually-hidden", text);
-  }
+  // --- rendering (frame_render.js builds the transcript nodes) -------------------------------
 
   function findUser(clientId) {
     if (!clientId) return null;
@@ -510,122 +495,6 @@
     const stream = state.streams.get(replyTo);
     if (stream) stream.remove();
     state.streams.delete(replyTo);
-  }
-
-  function renderFrame(frame) {
-    switch (frame.type) {
-      case "message": return renderMessage(frame);
-      case "agent": return renderAgent(frame);
-      case "confirm": return renderConfirm(frame);
-      case "notice": case "handoff": return renderNotice(frame);
-      case "error": return renderError(frame);
-      default: return null;
-    }
-  }
-
-  function renderMessage(frame) {
-    const item = node("div", "msg msg-assistant" + (frame.degraded ? " degraded" : ""));
-    item.appendChild(who("Assistant:", false));
-    item.appendChild(markdown(frame.text));
-    const sources = (frame.sources || []).filter((s) => s && s.title);
-    if (sources.length) {
-      const box = node("div", "sources");
-      box.appendChild(node("p", "sources-title", "Sources"));
-      const list = node("ol");
-      for (const source of sources) {
-        const li = node("li");
-        const href = window.HelpdeskMarkdown.safeUrl(source.url);
-        if (href) {
-          const a = node("a", "", source.title);
-          a.href = href;
-          a.target = "_blank";
-          a.rel = "noopener noreferrer";
-          li.appendChild(a);
-        } else {
-          li.textContent = source.title;
-        }
-        list.appendChild(li);
-      }
-      box.appendChild(list);
-      item.appendChild(box);
-    }
-    const actions = renderActions(frame.actions, frame.feedback);
-    if (actions) item.appendChild(actions);
-    return item;
-  }
-
-  function renderAgent(frame) {
-    const item = node("div", "msg msg-agent");
-    item.appendChild(who((frame.name || "Agent") + " · Agent", true));
-    item.appendChild(markdown(frame.text));
-    return item;
-  }
-
-  function renderConfirm(frame) {
-    const item = node("div", "msg msg-confirm");
-    item.setAttribute("role", "group");
-    item.setAttribute("aria-label", frame.title || "Please confirm");
-    if (frame.title) {
-      item.appendChild(node("p", "confirm-title", frame.title));
-      const fields = node("dl", "fields");
-      for (const field of frame.fields || []) {
-        fields.appendChild(node("dt", "", field.label));
-        const value = node("dd");
-        value.appendChild(window.HelpdeskMarkdown.render(field.value || "", document));
-        fields.appendChild(value);
-      }
-      item.appendChild(fields);
-      for (const notice of frame.notices || []) item.appendChild(markdown(notice, "confirm-notice"));
-    } else {
-      item.appendChild(markdown(frame.text));
-    }
-    const actions = renderActions(frame.actions, null);
-    if (actions) item.appendChild(actions);
-    return item;
-  }
-
-  function renderNotice(frame) {
-    const item = node("div", "msg msg-notice" + (frame.type === "handoff" ? " handoff" : ""));
-    item.appendChild(markdown(frame.text));
-    return item;
-  }
-
-  function renderError(frame) {
-    const item = node("div", "msg msg-error");
-    item.appendChild(markdown(frame.text));
-    const actions = renderActions(frame.actions, null);
-    if (actions) item.appendChild(actions);
-    return item;
-  }
-
-  function renderActions(actions, feedback) {
-    if (!actions || !actions.length) return null;
-    const group = node("div", "actions");
-    for (const action of actions) {
-      if (action.kind === "link") {
-        const href = window.HelpdeskMarkdown.safeUrl(action.url);
-        if (!href) continue;
-        const a = node("a", "button-link", action.label);
-        a.href = href;
-        a.target = "_blank";
-        a.rel = "noopener noreferrer";
-        group.appendChild(a);
-        continue;
-      }
-      const button = node("button", "action" + (action.style === "primary" ? " primary" : ""),
-        action.label);
-      button.type = "button";
-      if (action.kind === "feedback") {
-        button.classList.add("feedback");
-        button.setAttribute("aria-label", action.value === "up" ? "👍 Helpful" : "👎 Not helpful");
-        button.setAttribute("aria-pressed", String(feedback === action.value));
-      } else if (action.kind === "rating") {
-        button.setAttribute("aria-label", "Rate " + action.label + " out of 5");
-      }
-      button.addEventListener("click", () => press(action, button, group));
-      group.appendChild(button);
-    }
-    return group;
   }
 
   function press(action, button, group) {

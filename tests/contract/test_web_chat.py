@@ -132,7 +132,12 @@ async def test_reconnecting_replays_exactly_what_was_missed(web_app: WebApp) -> 
                        "seq": rows[2]["seq"]}  # fmt: skip
     seqs = [f["seq"] for f in rows]
     assert min(seqs) > last_seq and seqs == sorted(set(seqs))
-    assert missed[-1] == {"type": "ready", "last_seq": max(seqs), "name": "Jane Smith"}
+    assert missed[-1] == {
+        "type": "ready",
+        "last_seq": max(seqs),
+        "name": "Jane Smith",
+        "handoff": None,
+    }
     # Nothing more arrives: a ping is answered with only a pong.
     await back.send_json({"type": "ping"})
     assert await receive(back) == {"type": "pong"}
@@ -291,6 +296,11 @@ async def test_talk_to_a_human_then_the_agent_reply_arrives_through_the_relay(
     assert joined and joined[0]["label"] == "Mike Tech joined"
     assert relayed[-1]["name"] == "Mike Tech"
     assert relayed[-1]["text"] == "Hello, I'm looking at your VPN now."
+    reloaded = await web_app.connect(last_seq=None)
+    await reloaded.send_json({"type": "hello", "last_seq": 0})
+    history = await until(reloaded, lambda f: f["type"] == "ready")
+    assert history[-1]["handoff"] == {"state": "joined", "label": "Mike Tech joined"}
+    assert [f["type"] for f in transcript(history)][-1] == "agent"
 
 
 async def test_an_expired_helpdesk_sign_in_asks_to_sign_in_again_and_keeps_the_chat(

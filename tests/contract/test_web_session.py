@@ -215,7 +215,12 @@ async def test_frame_and_scripts_are_served_with_a_strict_policy(web_app: WebApp
     ):
         assert contract in html, contract
     assert "<script>" not in html  # no inline script: the policy forbids it
-    for path in ("/widget.js", "/widget/frame.js", "/widget/markdown.js"):
+    for path in (
+        "/widget.js",
+        "/widget/frame.js",
+        "/widget/frame_render.js",
+        "/widget/markdown.js",
+    ):
         script = await web_app.client.get(path)
         assert script.status == 200 and script.content_type == "text/javascript"
         assert not HTML_SINKS.search(await script.text()), path
