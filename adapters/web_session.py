@@ -177,11 +177,6 @@ class WidgetSessions:
             return origin_refused()
         if request.content_type != "application/json":
             return _problem(415, "json_required", "Please send the sign-in form as JSON.")
-        retry = self._limiter.check(request.remote or "unknown")
-        if retry is not None:
-            return _problem(
-                429, "too_many_attempts", "Too many sign-in attempts. Please wait a minute."
-            )
         try:
             data = await request.json()
             credentials: PasswordSignIn | TokenSignIn = (
@@ -191,6 +186,13 @@ class WidgetSessions:
             )
         except (ValueError, ValidationError):
             return _problem(400, "invalid_form", "Please enter your email and password.")
+        # Per address and account: guessing one password is slowed down, while colleagues
+        # behind one corporate proxy do not share a budget.
+        account = credentials.email.lower() if isinstance(credentials, PasswordSignIn) else ""
+        if self._limiter.check(f"{request.remote}|{account}") is not None:
+            return _problem(
+                429, "too_many_attempts", "Too many sign-in attempts. Please wait a minute."
+            )
 
         previous = await self.current(request)
         same_person = (

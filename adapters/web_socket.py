@@ -3,9 +3,10 @@
 Protocol (JSON text frames; every server frame has a `type`)
 
 client → server
-  {"type":"hello","last_seq":N}     on every (re)connect: the highest `seq` the page shows
-                                     (0 after a page load); the server replays every shown
-                                     transcript row after N, then sends `ready`
+  {"type":"hello","last_seq":N}     on every (re)connect: the highest `seq` the page shows;
+                                     the server replays every shown transcript row after N
+                                     (after a page load, N=0: the recent history), then
+                                     sends `ready`
   {"type":"message","client_id":C,"text":T}
   {"type":"action","client_id":C,"action_id":A,"value":V}   a button press
   {"type":"ping"}                    → {"type":"pong"} (the page's own liveness check)
@@ -83,6 +84,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 25.0  # WebSocket pings: a dead peer (sleeping laptop) is noticed and dropped
 TURN_TIMEOUT_S = 180.0  # backstop; the engine answers (maybe degraded) well before
 CLOSE_SIGNED_OUT = 4401
+HISTORY_ROWS = 400  # transcript rows (shown or not) a freshly loaded page is sent
 FAILED_TEXT = "Sorry — something went wrong on our side and your message was not handled."
 
 
@@ -139,7 +141,7 @@ class WebChat:
         elif isinstance(frame, PingFrame):
             await socket.send({"type": "pong"})
         elif isinstance(frame, HelloFrame):
-            await self._delivery.sync(socket, restart_at=frame.last_seq)
+            await self._delivery.sync(socket, restart_at=await self._replay_from(socket, frame))
             ready = {
                 "type": "ready",
                 "last_seq": socket.cursor,
@@ -149,6 +151,16 @@ class WebChat:
             await socket.send(ready)
         else:
             await self._on_user_event(socket, frame)
+
+    async def _replay_from(self, socket: LiveSocket, hello: HelloFrame) -> int:
+        """Where the replay starts: the page's seq; a fresh page gets the recent history."""
+        if hello.last_seq > 0:
+            return hello.last_seq  # a reconnect gets everything it missed, however much
+        conversation_id = await self._delivery.conversation_id(socket.conversation_key)
+        conversation = (
+            await self._store.get_conversation(conversation_id) if conversation_id else None
+        )
+        return max(0, conversation.last_seq - HISTORY_ROWS) if conversation else 0
 
     async def _handoff_state(self, key: str) -> dict[str, Any] | None:
         """Who owns the conversation now, for the header after a reload (None: the bot)."""

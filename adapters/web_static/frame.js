@@ -552,6 +552,7 @@
     state.sessionKnown = true;
     if (status.ok && status.data.signed_in) {
       startChat(status.data);
+      if (document.hasFocus()) focusView();
     } else if (state.pendingToken) {
       signInWithToken();
     } else if (state.waitingForToken) {

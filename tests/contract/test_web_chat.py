@@ -347,3 +347,23 @@ async def test_signing_in_as_someone_else_starts_a_new_conversation(web_app: Web
     fresh = await web_app.client.ws_connect("/widget/ws")
     await fresh.send_json({"type": "hello", "last_seq": 0})
     assert transcript(await until(fresh, lambda f: f["type"] == "ready")) == []
+
+
+async def test_a_fresh_page_gets_the_recent_history_and_a_reconnect_everything_missed(
+    web_app: WebApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await web_app.sign_in()
+    ws = await web_app.connect()
+    earlier = transcript(await turn(ws, say(VPN)))
+    later = transcript(await turn(ws, say("Is the VPN down?")))
+    monkeypatch.setattr("adapters.web_socket.HISTORY_ROWS", 1)
+
+    fresh = await web_app.connect(last_seq=None)
+    await fresh.send_json({"type": "hello", "last_seq": 0})
+    recent = transcript(await until(fresh, lambda f: f["type"] == "ready"))
+    resumed = await web_app.connect(last_seq=None)
+    await resumed.send_json({"type": "hello", "last_seq": earlier[-1]["seq"]})
+    missed = transcript(await until(resumed, lambda f: f["type"] == "ready"))
+
+    assert [f["seq"] for f in recent] == [later[-1]["seq"]]
+    assert [f["seq"] for f in missed] == [f["seq"] for f in later]

@@ -70,6 +70,16 @@ async def test_wrong_password_is_a_friendly_401_without_a_cookie(web_app: WebApp
     assert status == {"signed_in": False}
 
 
+async def test_repeated_wrong_passwords_are_slowed_down_per_account(web_app: WebApp) -> None:
+    for _ in range(10):
+        assert (await web_app.sign_in(password="guess")).status == 401
+    blocked = await web_app.sign_in()
+
+    assert blocked.status == 429
+    assert "Too many sign-in attempts" in (await blocked.json())["message"]
+    assert (await web_app.sign_in("mike@acme.example")).status == 200  # another account
+
+
 async def test_an_https_deployment_sets_a_partitioned_cross_site_cookie(
     sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
