@@ -95,6 +95,7 @@ async def test_confirm_creates_one_ticket_on_a_double_click_and_the_card_shows_t
     updated = slack.fake.message(card.channel, card.ts)
     assert updated is not None
     assert buttons(updated) == []  # no second chance to click
+    assert updated.updates == 2  # "working on it", then the outcome: the work ran once
     assert "Created ticket" in updated.markdown
     header = [b for b in updated.blocks if b["type"] == "header"]
     assert header == [b for b in card.blocks if b["type"] == "header"]  # what was confirmed

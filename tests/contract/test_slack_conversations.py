@@ -70,6 +70,7 @@ async def test_a_mention_is_answered_in_a_thread_and_the_thread_continues_withou
     await slack.settle()
     assert len(slack.fake.thread("C1", mention["ts"])) == 2
     assert len(slack.fake.calls_to("chat.postMessage")) == 2
+    assert slack.fake.calls_to("chat.postEphemeral") == []  # U2 was not even asked to link
 
 
 async def test_the_same_event_delivered_three_times_gets_one_reply(slack: SlackHarness) -> None:
@@ -148,9 +149,25 @@ async def test_rate_limited_calls_are_retried_after_retry_after(slack: SlackHarn
     [answer] = await slack.answer_in(event["channel"], event["ts"])
     attempts = slack.fake.calls_to("chat.startStream", ok=None)
     assert [c.error for c in attempts] == ["ratelimited", None]
+    assert attempts[1].at - attempts[0].at >= 1.0  # Retry-After: 1 was honoured
     assert answer.markdown.strip()
     await slack.settle()
     assert len(slack.fake.thread(event["channel"], event["ts"])) == 1
+
+
+async def test_a_rate_limited_post_in_a_channel_is_sent_once_after_retry_after(
+    slack: SlackHarness,
+) -> None:
+    await slack.link()
+    slack.fake.fail("chat.postMessage", error="ratelimited", status=429, retry_after=1)
+    mention = channel_event(f"<@{BOT_USER_ID}> {VPN_QUESTION}", kind="app_mention")
+    await slack.post_event(mention)
+    await slack.settle()
+    attempts = slack.fake.calls_to("chat.postMessage", ok=None)
+    assert [c.error for c in attempts] == ["ratelimited", None]
+    assert attempts[1].at - attempts[0].at >= 1.0
+    [answer] = slack.fake.thread("C1", mention["ts"])
+    assert "vpn" in answer.markdown.lower()  # the answer, not an apology
 
 
 async def test_a_stream_slack_cuts_off_continues_in_a_new_message_without_losing_text(

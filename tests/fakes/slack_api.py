@@ -49,6 +49,7 @@ class Call:
     token: str | None
     ok: bool = True
     error: str | None = None
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
