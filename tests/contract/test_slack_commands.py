@@ -175,6 +175,7 @@ async def test_a_manager_approves_from_app_home_exactly_once(slack: SlackHarness
     approvals = [r for r in await all_requests(slack, "POST") if r["path"].endswith("/approve")]
     assert len(approvals) == 1, approvals
     assert f"Approved ticket {number}" in block_text(slack.fake.home["U2"]["blocks"])
+    assert len(slack.fake.calls_to("views.publish")) == 2  # opened, decided: the click ran once
 
 
 async def test_reject_asks_for_a_reason_then_rejects(slack: SlackHarness) -> None:
