@@ -358,9 +358,12 @@ _ALIASES = {"": "help", "?": "help", "status": "outages", "list": "tickets", "ag
 def parse_command(text: str) -> Command:
     """`/helpdesk <subcommand> [argument]`; anything unknown is `help`."""
     head, _, rest = text.strip().partition(" ")
-    name = _ALIASES.get(head.lower(), head.lower())
-    if name == "ticket" and not rest.strip().lstrip("#").isdigit():
-        name = "tickets" if not rest.strip() else "help"
+    name, rest = _ALIASES.get(head.lower(), head.lower()), rest.strip()
+    if name == "ticket":
+        number = rest.lstrip("#")
+        if not rest:
+            return Command("tickets", "")
+        return Command("ticket", number) if number.isdigit() else Command("help", text.strip())
     if name not in _COMMANDS:
         return Command("help", text.strip())
-    return Command(name, rest.strip().lstrip("#") if name == "ticket" else rest.strip())
+    return Command(name, rest)
