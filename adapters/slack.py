@@ -72,6 +72,8 @@ def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
     app[SLACK] = channel
     if services.settings.slack_signing_secret is not None:
         app.router.add_post(EVENTS_PATH, channel.handle_http)
+    # The handoff relay delivers agent messages into the Slack thread through this sender.
+    services.relay.register_sender(CHANNEL, channel.delivery.deliver)
     app.on_startup.append(channel.start)
     app.on_cleanup.append(channel.stop)
 

@@ -295,3 +295,31 @@ async def test_comment_instead_settles_the_card_and_asks_to_confirm_the_comment(
     comments = [r for r in await all_requests(slack, "POST") if r["path"].endswith("/comments")]
     assert len(comments) == 1 and "jams" in comments[0]["body"]["comment"]
     assert await slack.sandbox_requests("/tickets", "POST") == []
+
+
+async def test_the_agents_replies_are_relayed_into_the_slack_thread(slack: SlackHarness) -> None:
+    await slack.link()
+    await slack.command("human")
+    await responded(slack)
+    await slack.settle()
+    [root, *_] = [m for m in slack.fake.messages if m.channel == "DU1"]
+    key = f"{TEAM_ID}:DU1:{root.ts}"
+    conversation = await slack.services.store.find_conversation("slack", key)
+    assert conversation is not None and conversation.helpdesk_chat_id is not None
+    posted = await slack.http.post(
+        f"{slack.sandbox.base_url}/sandbox/chats/{conversation.helpdesk_chat_id}/agent-messages",
+        json={"message": "Hi Jane, I'm looking at your VPN now.", "agent_name": "Alex"},
+    )
+    assert posted.status_code == 201
+
+    def relayed() -> Posted | None:
+        return next(
+            (m for m in slack.fake.thread("DU1", root.ts) if "looking at your VPN" in m.markdown),
+            None,
+        )
+
+    message = await slack.fake.wait_for(relayed, within=30)
+    assert "Alex" in block_text(message.blocks)
+    await slack.settle()
+    copies = [m for m in slack.fake.thread("DU1", root.ts) if "looking at your VPN" in m.markdown]
+    assert len(copies) == 1
