@@ -158,13 +158,13 @@ async def test_html_from_a_kb_article_and_from_the_user_stays_inert_text(
     await expect(widget.user_messages.last).to_contain_text(USER_PAYLOAD)  # shown as typed
     answer = await widget.ask("Tell me about zyxquartz")
     await expect(answer).to_contain_text("Zyxquartz printer calibration")
+
+    assert await widget.frame.evaluate(ACTIVE_CONTENT) == INERT
+    assert await page.evaluate("window.__xss === undefined"), "the host page ran the payload"
     # The model quoted the article: its markup is on screen as text, not as elements.
     await expect(answer).to_contain_text("<img src=x onerror=")
     await expect(answer).to_contain_text("<script>")
     await expect(answer.get_by_role("link", name="x", exact=True)).to_have_count(0)
-
-    assert await widget.frame.evaluate(ACTIVE_CONTENT) == INERT
-    assert await page.evaluate("window.__xss === undefined"), "the host page ran the payload"
 
 
 # --- origins ------------------------------------------------------------------------------
@@ -173,15 +173,24 @@ async def test_html_from_a_kb_article_and_from_the_user_stays_inert_text(
 async def test_a_site_outside_the_allowed_origins_is_refused(
     page: Page, bot_server: BotServer
 ) -> None:
-    """WIDGET_ALLOWED_ORIGINS is unset, so only the bot's own origin may use the widget;
-    `localhost:<another port>` is another origin (and another site) to the browser."""
+    """WIDGET_ALLOWED_ORIGINS is unset: only the bot's own origin may use the widget.
+
+    The attacker is another app on the same host: cookies are not scoped by port, so a page
+    on localhost:<other port> is same-site with the bot on localhost:<bot port>, and its
+    requests carry the user's session cookie. Only the origin check refuses them.
+    """
+    bot = bot_server.url.replace("127.0.0.1", "localhost")
+    widget = Widget(page)
+    await page.goto(bot + "/")  # the bot's own origin under another name: allowed
+    await widget.open()
+    await widget.sign_in()  # this browser now holds a session cookie for host "localhost"
+
     embed = (
         "<!doctype html><title>Elsewhere</title><h1>Another site</h1>\n"
-        f'<script src="{bot_server.url}/widget.js" async></script>'
+        f'<script src="{bot}/widget.js" async></script>'
     )
     with serve_page(embed) as foreign:
-        widget = Widget(page)
-        async with page.expect_response(f"{bot_server.url}/widget/config") as config:
+        async with page.expect_response(f"{bot}/widget/config") as config:
             await page.goto(foreign + "/")
         assert (await config.value).status == 403
 
@@ -189,28 +198,33 @@ async def test_a_site_outside_the_allowed_origins_is_refused(
         await expect(widget.dialog).to_contain_text("not allowed")
         await expect(widget.dialog.locator("iframe")).to_have_count(0)
 
-        # The page's own scripts cannot sign anyone in or open the chat socket either.
-        async with page.expect_response(f"{bot_server.url}/widget/session") as session:
+        # The page's own scripts can neither open the chat socket with the user's cookie...
+        async with page.expect_console_message(lambda m: "/widget/ws" in m.text) as logged:
             await page.evaluate(
-                # What a hostile page can send without a CORS preflight; the page cannot
-                # read the answer ("no-cors"), the test reads it from the network.
+                """(url) => {
+                  const socket = new WebSocket(url);
+                  socket.onopen = () => { window.__socket = "open"; };
+                  socket.onerror = () => { window.__socket = "refused"; };
+                }""",
+                f"{bot.replace('http', 'ws', 1)}/widget/ws",
+            )
+            await page.wait_for_function("window.__socket !== undefined")
+            outcome = await page.evaluate("window.__socket")
+            assert outcome == "refused", "a page on another origin opened the chat socket"
+        assert "Unexpected response code: 403" in (await logged.value).text
+
+        # ...nor sign anyone in: a text/plain POST needs no CORS preflight, and "no-cors"
+        # means the page cannot read the answer, so the test reads it from the network.
+        async with page.expect_response(f"{bot}/widget/session") as session:
+            await page.evaluate(
                 """([url, body]) => fetch(url, {method: "POST", body, mode: "no-cors",
                     credentials: "include", headers: {"Content-Type": "text/plain"}})""",
-                [f"{bot_server.url}/widget/session", _credentials_json()],
+                [f"{bot}/widget/session", _credentials_json()],
             )
         refused = await session.value
         assert (await refused.request.all_headers()).get("referer", "").startswith(foreign)
-        # 403 is the origin check: past it, a text/plain body would get 415 and JSON a 200.
+        # 403 is the origin check: past it, a text/plain body would get 415.
         assert refused.status == 403
-
-        async with page.expect_websocket() as opened:
-            await page.evaluate(
-                "(url) => { window.__socket = new WebSocket(url); }",
-                f"{bot_server.url.replace('http', 'ws', 1)}/widget/ws",
-            )
-        socket = await opened.value
-        error = await socket.wait_for_event("socketerror")
-        assert "403" in str(error), error
 
 
 def _credentials_json() -> str:
