@@ -40,6 +40,8 @@ TEAM_ID = "T0FAKE"
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 APP_ID = "AFAKE"
+LOST_REQUEST = "lost_request"  # fail(..., error=LOST_REQUEST): connection drops, nothing done
+LOST_ANSWER = "lost_answer"  # fail(..., error=LOST_ANSWER): Slack acts, the answer is lost
 
 
 @dataclass
@@ -122,6 +124,7 @@ class SlackApiFake:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads some methods by GET
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_get("/socket-mode", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
@@ -162,7 +165,8 @@ class SlackApiFake:
         times: int = 1,
         skip: int = 0,
     ) -> None:
-        """Answer the next `times` calls of `method` (after `skip` good ones) with `error`."""
+        """Answer the next `times` calls of `method` (after `skip` good ones) with `error`
+        (or drop the connection: LOST_REQUEST before acting, LOST_ANSWER after)."""
         self._faults.append(Fault(method, error, status, retry_after, times, skip))
 
     def calls_to(self, method: str, *, ok: bool | None = True) -> list[Call]:
@@ -261,6 +265,15 @@ class SlackApiFake:
         try:
             fault = self._fault_for(method)
             expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+            if fault is not None and fault.error in (LOST_REQUEST, LOST_ANSWER):
+                # The connection drops: before Slack saw the call, or after it acted on it.
+                if fault.error == LOST_ANSWER:
+                    handler = getattr(self, "_" + method.replace(".", "_"))
+                    handler(args)
+                call.ok, call.error = fault.error == LOST_ANSWER, fault.error
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response(status=500)
             if fault is not None:
                 if fault.error == "message_not_in_streaming_state":
                     self._end_stream(args)
