@@ -70,8 +70,10 @@ def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
         services=services, tasks=tasks, client=build_web_client(services.settings)
     )
     app[SLACK] = channel
-    if services.settings.slack_signing_secret is not None:
+    if channel.verifies_requests:
         app.router.add_post(EVENTS_PATH, channel.handle_http)
+    elif services.settings.slack_app_token is None:
+        log.error("SLACK_SIGNING_SECRET is empty: not serving %s", EVENTS_PATH)
     # The handoff relay delivers agent messages into the Slack thread through this sender.
     services.relay.register_sender(CHANNEL, channel.delivery.deliver)
     app.on_startup.append(channel.start)
@@ -87,10 +89,13 @@ class SlackChannel:
         self.client = client
         self.store = services.store
         secret = services.settings.slack_signing_secret
+        signing_secret = secret.get_secret_value() if secret is not None else ""
+        # HTTP is served only with a real secret (an empty key would sign anything);
+        # Socket Mode requests come over the app's own authenticated WebSocket.
+        self.verifies_requests = bool(signing_secret)
         self.bolt = AsyncApp(
             client=client,
-            # Socket Mode requests are not signed; HTTP is only mounted with a secret.
-            signing_secret=secret.get_secret_value() if secret is not None else "",
+            signing_secret=signing_secret,
             # Listeners only acknowledge and spawn, so Bolt answers when they return and
             # starts no tasks of its own.
             process_before_response=True,
@@ -242,8 +247,6 @@ class SlackChannel:
             status = self.assistant.status(address)
             if conversation is not None and conversation.last_seq == 0:
                 await self.assistant.set_title(address, message.text)
-        elif address.kind == "channel" and stored is not None:
-            address = stored  # keep the thread's original asker as the addressee
         inbound = Inbound(
             channel=CHANNEL,
             conversation_key=address.conversation_key,

@@ -69,7 +69,6 @@ class ReplySender:
         self._card = card  # (ts, blocks) of the confirm card that was clicked
         self._stream: MessageStream | None = None
         self._posts = 0
-        self.delivered = 0
 
     @property
     def streams(self) -> bool:
@@ -121,7 +120,6 @@ class ReplySender:
             await self._client.chat_update(
                 channel=self._address.channel, ts=ts, text=rendered.text, blocks=rendered.blocks
             )
-            self.delivered += 1
             return
         if self._stream is not None:
             stream, self._stream = self._stream, None
@@ -130,7 +128,6 @@ class ReplySender:
                 if rest:
                     await stream.append(rest)
                 await stream.stop(blocks=message_footer(message))
-                self.delivered += 1
                 return
             await stream.stop()
         for rendered in render_message(message):
@@ -160,7 +157,6 @@ class ReplySender:
                     text=rendered.text,
                     blocks=rendered.blocks,
                 )
-                self.delivered += 1
                 return
             except SlackApiError as exc:
                 log.info("Ephemeral link refused (%s); sending it by DM", slack_error(exc))
@@ -168,26 +164,22 @@ class ReplySender:
             await post_once(
                 self._client, channel=dm, thread_ts=None, rendered=rendered, key=self._next_key()
             )
-            self.delivered += 1
             return
         await self._post(rendered)
 
     async def _post(self, rendered: Rendered) -> None:
-        ts = await post_once(
+        await post_once(
             self._client,
             channel=self._address.channel,
             thread_ts=self._address.thread_ts,
             rendered=rendered,
             key=self._next_key(),
         )
-        if ts is not None:
-            self.delivered += 1
 
     async def _end_stream(self) -> None:
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.stop()
-            self.delivered += 1
 
     def _next_key(self) -> str:
         self._posts += 1
