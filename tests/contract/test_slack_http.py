@@ -24,8 +24,6 @@ import pytest
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from adapters import linking
-from adapters import slack as slack_adapter
 from adapters.compose import Services, build_services
 from adapters.link_pages import CSRF_FIELD
 from adapters.server import TASKS, create_app
@@ -235,7 +233,7 @@ class _serve:
     async def __aenter__(self) -> SlackHarness:
         self._services_cm = build_services(self._settings, model_stream_delay_s=0)
         services = await self._services_cm.__aenter__()
-        app = create_app(services, mounts=[slack_adapter.mount, linking.mount])
+        app = create_app(services)  # the channels `serve` mounts for these settings
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
