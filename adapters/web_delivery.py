@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -28,6 +29,7 @@ from adapters.web_render import (
 from adapters.web_session import CHANNEL, WidgetUser
 from bot.messages import AgentMessage, Message, Reply
 from bot.store.records import Message as StoredMessage
+from bot.store.records import PendingAction
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -173,7 +175,10 @@ class WebDelivery:
     async def _replay_frames(
         self, conversation_id: int, rows: list[StoredMessage], override: dict[int, Frame]
     ) -> list[tuple[StoredMessage, Frame | None]]:
-        confirms = [r for r in rows if r.role == "notice" and is_confirm_text(r.content)]
+        live_by_seq = await self._live_confirms(rows, override)
+        confirms = [
+            r for r in rows if r.role == "notice" and not r.meta and is_confirm_text(r.content)
+        ]
         live = None
         if confirms and confirms[-1].seq not in override:
             pending = await self._store.latest_pending_action(conversation_id)
@@ -186,8 +191,24 @@ class WebDelivery:
                 frames.append((row, {**override[row.seq], "seq": row.seq}))
                 continue
             pending_here = live[1] if live is not None and live[0] == row.seq else None
+            pending_here = live_by_seq.get(row.seq, pending_here)
             frames.append((row, render_stored(row, live_confirm=pending_here)))
         return frames
+
+    async def _live_confirms(
+        self, rows: list[StoredMessage], override: dict[int, Frame]
+    ) -> dict[int, PendingAction]:
+        """Confirm cards (stored with their pending action) whose action still waits."""
+        live: dict[int, PendingAction] = {}
+        now = datetime.now(UTC)
+        for row in rows:
+            meta = row.meta or {}
+            if meta.get("kind") != "confirm" or row.seq in override:
+                continue
+            action = await self._store.get_pending_action(str(meta.get("pending_action_id")))
+            if action is not None and action.status == "pending" and action.expires_at > now:
+                live[row.seq] = action
+        return live
 
     async def _stored_seq(self, conversation_key: str, reply: Reply) -> int | None:
         """The transcript seq of a reply stored outside a turn: by its message id when it

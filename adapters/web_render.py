@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import confirmations
-from bot.engine import feedback_actions
 from bot.messages import (
     Action,
     AgentMessage,
@@ -35,6 +34,7 @@ from bot.messages import (
     TextDelta,
     Typing,
 )
+from bot.replay import feedback_actions, reply_from_stored
 from bot.store.records import Message as StoredMessage
 from bot.store.records import PendingAction
 
@@ -109,6 +109,8 @@ def render_reply(reply: Reply) -> Frame:
         return {"type": "typing", "status": reply.status}
     if isinstance(reply, TextDelta):
         return {"type": "delta", "text": reply.text}
+    if isinstance(reply, Message) and reply.notice and not reply.actions:
+        return {"type": "notice", "text": reply.text}
     if isinstance(reply, Message):
         return {
             "type": "message",
@@ -183,6 +185,28 @@ def render_stored(
 
 
 def _stored_body(message: StoredMessage, live_confirm: PendingAction | None) -> Frame | None:
+    if message.meta and message.meta.get("kind"):
+        return _stored_from_meta(message, live_confirm)
+    return _stored_from_text(message, live_confirm)
+
+
+def _stored_from_meta(message: StoredMessage, live_confirm: PendingAction | None) -> Frame | None:
+    """Rows written with `meta` (bot.replay) redraw exactly as they were shown live."""
+    reply = reply_from_stored(message)
+    if reply is None:
+        return None
+    frame = render_reply(reply)
+    if isinstance(reply, ConfirmRequest):
+        live = live_confirm is not None and live_confirm.id == reply.pending_action_id
+        if not live:
+            frame["actions"] = []  # answered, cancelled or expired: no buttons to press
+    elif isinstance(reply, Message) and frame["type"] == "message":
+        frame["feedback"] = {1: "up", -1: "down"}.get(message.feedback or 0)
+    return frame
+
+
+def _stored_from_text(message: StoredMessage, live_confirm: PendingAction | None) -> Frame | None:
+    """Rows stored before replies carried `meta`: rebuilt from their text."""
     text = message.content
     if message.role == "user":
         if _PRESSED.match(text):

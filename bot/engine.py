@@ -44,6 +44,7 @@ from bot.messages import (
     Typing,
 )
 from bot.redact import mask_secrets
+from bot.replay import persist_reply, reply_from_stored
 from bot.store.records import Conversation, TokenUsage
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
@@ -72,13 +73,6 @@ class EngineConfig:
     reply_deadline_s: float = 30.0  # the user gets an answer (maybe degraded) by then
     turn_timeout_s: float = 60.0
     val_ai_wait_s: float = 4.0
-
-
-def feedback_actions(message_id: int) -> tuple[Action, ...]:
-    return (
-        Action(id=f"feedback:{message_id}", kind="feedback", label="👍", value="up"),
-        Action(id=f"feedback:{message_id}", kind="feedback", label="👎", value="down"),
-    )
 
 
 def offer_actions() -> tuple[Action, ...]:
@@ -187,10 +181,13 @@ class Engine:
         self, conversation: Conversation, inbound: Inbound, stored: StoredMessage, masked: bool
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
-            notice = await self._store.add_message(
-                conversation.id, role="notice", content=MASKED_WARNING, reply_to_id=stored.id
+            warning, _ = await persist_reply(
+                self._store,
+                conversation.id,
+                Message(text=MASKED_WARNING, notice=True),
+                reply_to_id=stored.id,
             )
-            yield Message(text=MASKED_WARNING, message_id=notice.id)
+            yield warning
         user = await self._identities.resolve(inbound.channel, inbound.user_key)
         if user is None:
             yield await self._link_request(conversation, inbound, stored, relink=False)
@@ -231,7 +228,7 @@ class Engine:
         self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
     ) -> AsyncIterator[Reply]:
         started = time.monotonic()
-        conversation, user, stored = turn.conversation, turn.user, turn.stored
+        conversation, user = turn.conversation, turn.user
         offered = self._tools.offered(user.capabilities)
         history = await self._ops.history(conversation)
         system = prompts.render(
@@ -287,21 +284,10 @@ class Engine:
         )
         final_usage = result.recorded[-1].usage if result.recorded else None
         if result.text:
-            saved = await self._store.add_message(
-                conversation.id,
-                role="assistant",
-                content=result.text,
-                reply_to_id=stored.id,
-                usage=_store_usage(final_usage),
-            )
             # Nothing in the knowledge base: offer the ways forward as buttons, not just words.
             offers = offer_actions() if result.nothing_found and not result.sources else ()
-            yield Message(
-                text=result.text,
-                sources=tuple(result.sources),
-                actions=offers + feedback_actions(saved.id),
-                message_id=saved.id,
-            )
+            answer = Message(text=result.text, sources=tuple(result.sources), actions=offers)
+            yield await turn.reply(answer, feedback=True, usage=_store_usage(final_usage))
         if result.confirm is not None:
             yield await turn.say_confirm(result.confirm)
         if result.handoff_reason is not None:
@@ -318,10 +304,7 @@ class Engine:
             text = prompts.load("degraded")
         if failure.streamed_text:
             text = failure.streamed_text + "\n\n" + text
-        saved = await self._store.add_message(
-            turn.conversation.id, role="assistant", content=text, reply_to_id=turn.stored.id
-        )
-        return Message(text=text, actions=offer_actions(), message_id=saved.id, degraded=True)
+        return await turn.reply(Message(text=text, actions=offer_actions(), degraded=True))
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -340,12 +323,16 @@ class Engine:
             if relink
             else "To help you, I need to connect to your helpdesk account first."
         )
-        await self._store.add_message(
-            conversation.id, role="notice", content=text, reply_to_id=stored.id
-        )
         if url is None:
-            return ErrorReply(text=text + " Sign in from the chat widget or ask your admin.")
-        return LinkRequired(url=url, text=text)
+            error = ErrorReply(text=text + " Sign in from the chat widget or ask your admin.")
+            saved_error, _ = await persist_reply(
+                self._store, conversation.id, error, reply_to_id=stored.id
+            )
+            return saved_error
+        link, _ = await persist_reply(
+            self._store, conversation.id, LinkRequired(url=url, text=text), reply_to_id=stored.id
+        )
+        return link
 
     async def _replayed(self, conversation_id: int, event_id: str | None) -> bool:
         if event_id is None:
@@ -355,7 +342,9 @@ class Engine:
     async def _replay(self, conversation_id: int, event_id: str | None) -> AsyncIterator[Reply]:
         assert event_id is not None
         for message in await self._store.replies_for_event(conversation_id, event_id):
-            yield Message(text=message.content, message_id=message.id)
+            reply = reply_from_stored(message)
+            if reply is not None:
+                yield reply
 
 
 def _yes_or_no(text: str) -> bool | None:

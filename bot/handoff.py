@@ -29,6 +29,7 @@ from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import ChatMessage
 from bot.identity import IdentityService
 from bot.messages import Action, AgentMessage, HandoffStatus, Message, Reply
+from bot.replay import persist_reply
 from bot.store.records import Conversation
 from bot.store.store import Store
 
@@ -181,11 +182,10 @@ class HandoffRelay:
             return True
         else:
             return True  # the user's own (mirrored) messages and the helpdesk AI's: not relayed
-        stored = await self._store.add_message(
+        reply, stored = await persist_reply(
+            self._store,
             conversation.id,
-            role="agent",
-            content=message.message,
-            author=message.sender_name,
+            reply,
             status="pending",
             event_id=f"helpdesk:{message.message_id}",
         )
@@ -200,12 +200,8 @@ class HandoffRelay:
         if await self._store.set_owner(
             conversation.id, expected="queued", new="human", agent_name=name
         ):
-            text = f"{name} joined"
-            await self._store.add_message(conversation.id, role="notice", content=text)
-            await deliver(
-                conversation.conversation_key,
-                HandoffStatus(state="joined", text=text, agent_name=name),
-            )
+            joined = HandoffStatus(state="joined", text=f"{name} joined", agent_name=name)
+            await self._tell(conversation, joined, deliver)
 
     async def _back_to_bot(
         self, conversation: Conversation, chat_id: int, deliver: Deliver
@@ -218,14 +214,13 @@ class HandoffRelay:
         await self._store.set_helpdesk_chat(conversation.id, None)  # a new chat next time
         await self._store.add_message(conversation.id, role="system", content=ENDED_MARKER)
         text = "The agent ended the chat. I'm here again if you need anything else."
-        await self._store.add_message(conversation.id, role="notice", content=text)
-        await deliver(conversation.conversation_key, HandoffStatus(state="ended", text=text))
-        await deliver(
-            conversation.conversation_key,
-            Message(
-                text="How would you rate the help you got? (1-5)", actions=rating_actions(chat_id)
-            ),
+        await self._tell(conversation, HandoffStatus(state="ended", text=text), deliver)
+        rate = Message(
+            text="How would you rate the help you got? (1-5)",
+            actions=rating_actions(chat_id),
+            notice=True,
         )
+        await self._tell(conversation, rate, deliver)
 
     async def _maybe_offer_ticket(
         self, conversation: Conversation, chat_id: int, deliver: Deliver
@@ -239,17 +234,20 @@ class HandoffRelay:
             "Nobody has joined yet. I can turn this conversation into a ticket so the "
             "helpdesk follows up, or you can keep waiting."
         )
-        await self._store.add_message(conversation.id, role="notice", content=text)
-        await deliver(
-            conversation.conversation_key,
-            Message(
-                text=text,
-                actions=(
-                    Action(id="create_ticket", kind="create_ticket", label="Create a ticket"),
-                    Action(id="cancel_handoff", kind="cancel_handoff", label="Stop waiting"),
-                ),
+        offer = Message(
+            text=text,
+            actions=(
+                Action(id="create_ticket", kind="create_ticket", label="Create a ticket"),
+                Action(id="cancel_handoff", kind="cancel_handoff", label="Stop waiting"),
             ),
+            notice=True,
         )
+        await self._tell(conversation, offer, deliver)
+
+    async def _tell(self, conversation: Conversation, reply: Reply, deliver: Deliver) -> None:
+        """A notice the relay itself writes: stored first (replay), then delivered."""
+        saved, _ = await persist_reply(self._store, conversation.id, reply)
+        await deliver(conversation.conversation_key, saved)
 
     def _poll_interval(self, conversation: Conversation) -> float:
         idle = (datetime.now(UTC) - conversation.last_activity_at).total_seconds()

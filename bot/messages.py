@@ -91,6 +91,7 @@ class Message:
     actions: tuple[Action, ...] = ()
     message_id: int | None = None
     degraded: bool = False  # the model failed; this is a fallback answer
+    notice: bool = False  # a short system notice rather than an answer (render it quietly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class ConfirmRequest:
     fields: tuple[ConfirmField, ...]
     notices: tuple[str, ...] = ()  # e.g. an active outage or a similar open ticket
     actions: tuple[Action, ...] = ()
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,7 @@ class HandoffStatus:
     state: Literal["queued", "joined", "ended", "cancelled", "unavailable"]
     text: str
     agent_name: str | None = None
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class LinkRequired:
 
     url: str
     text: str
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,7 @@ class ErrorReply:
 
     text: str
     actions: tuple[Action, ...] = ()
+    message_id: int | None = None
 
 
 Reply = (

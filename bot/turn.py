@@ -8,12 +8,13 @@ so a redelivered event can be answered from the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from bot import confirmations
 from bot.conversation_ops import ConversationOps
 from bot.helpdesk.client import HelpdeskClient
 from bot.identity import HelpdeskUser
 from bot.messages import ConfirmRequest, HandoffStatus, Message
+from bot.replay import ReplyT, persist_reply
 from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
@@ -39,28 +40,20 @@ class Turn:
             chat_id=chat_id if chat_id is not None else self.conversation.helpdesk_chat_id,
         )
 
+    async def reply(self, reply: ReplyT, **options: Any) -> ReplyT:
+        """Persist a reply to this turn's inbound message; returns it with its message id."""
+        saved, _ = await persist_reply(
+            self.store, self.conversation.id, reply, reply_to_id=self.stored.id, **options
+        )
+        return saved
+
     async def say(self, text: str, *, notice: bool = False) -> Message:
         """Persist and return a short message answering this turn's inbound message."""
-        saved = await self.store.add_message(
-            self.conversation.id,
-            role="notice" if notice else "assistant",
-            content=text,
-            reply_to_id=self.stored.id,
-        )
-        return Message(text=text, message_id=saved.id)
+        return await self.reply(Message(text=text, notice=notice))
 
     async def say_confirm(self, confirm: ConfirmRequest) -> ConfirmRequest:
-        await self.store.add_message(
-            self.conversation.id,
-            role="notice",
-            content=confirmations.render_confirm_text(confirm),
-            reply_to_id=self.stored.id,
-        )
-        return confirm
+        return await self.reply(confirm)
 
     async def escalate(self, chat_id: int | None, reason: str) -> HandoffStatus:
         status = await self.ops.escalate(self.conversation, self.user, chat_id, reason)
-        await self.store.add_message(
-            self.conversation.id, role="notice", content=status.text, reply_to_id=self.stored.id
-        )
-        return status
+        return await self.reply(status)

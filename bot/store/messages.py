@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,7 @@ class MessageStore(StoreBase):
         tool_calls: Sequence[dict[str, Any]] | None = None,
         tool_call_id: str | None = None,
         usage: TokenUsage | None = None,
+        meta: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> Message:
         """Append any message. With an ``event_id`` (e.g. the helpdesk message id of a
@@ -77,6 +78,7 @@ class MessageStore(StoreBase):
             author=author,
             tool_calls=list(tool_calls) if tool_calls is not None else None,
             tool_call_id=tool_call_id,
+            meta=dict(meta) if meta is not None else None,
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
             now=now,

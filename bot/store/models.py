@@ -145,6 +145,8 @@ class MessageRow(Base):
     )
     tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     tool_call_id: Mapped[str | None] = mapped_column(String(255))
+    # What a channel needs to redraw the reply on replay: sources, a confirm card, buttons.
+    meta: Mapped[dict[str, Any] | None] = mapped_column(Json)
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))

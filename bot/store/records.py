@@ -100,6 +100,7 @@ class Message:
     status: MessageStatus
     feedback: Feedback | None
     created_at: datetime
+    meta: dict[str, Any] | None = None  # what a channel needs to redraw the reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ def message_from_row(row: MessageRow) -> Message:
         reply_to_id=row.reply_to_id,
         tool_calls=row.tool_calls,
         tool_call_id=row.tool_call_id,
+        meta=row.meta,
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
         status=cast(MessageStatus, row.status),
