@@ -107,9 +107,18 @@ def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
     app.router.add_delete("/widget/session", sessions.sign_out)
     app.router.add_get("/widget/ws", chat.websocket)
 
+    follower: list[asyncio.Task[None]] = []
+
+    async def follow(_: web.Application) -> None:
+        follower.append(asyncio.create_task(delivery.follow(), name="widget-follow"))
+
     async def close_sockets(_: web.Application) -> None:
+        for task in follower:
+            task.cancel()
+        await asyncio.gather(*follower, return_exceptions=True)
         await delivery.close_all()
 
+    app.on_startup.append(follow)
     app.on_shutdown.append(close_sockets)
 
 

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 10.0
 REPLAY_PAGE = 200
+# A relayed agent message may be written by another replica; sockets here pick it up within
+# this interval (the handoff's 2 s delivery target includes the relay's own 1 s poll).
+FOLLOW_EVERY_S = 0.5
 
 
 class LiveSocket:
@@ -165,6 +168,16 @@ class WebDelivery:
             await socket.send(frame)
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await socket.ws.close(code=code, message=frame["type"].encode())
+
+    async def follow(self, *, every_s: float = FOLLOW_EVERY_S) -> None:
+        """Catch live sockets up with rows another replica wrote (its handoff relay), while
+        their conversation is with a human; runs until cancelled."""
+        while True:
+            for key in list(self._sockets):
+                conversation = await self._store.find_conversation(CHANNEL, key)
+                if conversation is not None and conversation.in_handoff:
+                    await self.sync_all(key)
+            await asyncio.sleep(every_s)
 
     async def close_all(self) -> None:
         for key in list(self._sockets):

@@ -367,3 +367,22 @@ async def test_a_fresh_page_gets_the_recent_history_and_a_reconnect_everything_m
 
     assert [f["seq"] for f in recent] == [later[-1]["seq"]]
     assert [f["seq"] for f in missed] == [f["seq"] for f in later]
+
+
+async def test_rows_another_replica_relayed_reach_this_replicas_socket(web_app: WebApp) -> None:
+    """The relay may run on another replica: its stored agent message still reaches a socket
+    connected here, with no `deliver` call in this process."""
+    await web_app.sign_in()
+    ws = await web_app.connect()
+    await turn(ws, say(VPN))
+    await turn(ws, press("talk_to_human"))
+    store = web_app.services.store
+    conversation_id = await web_app.conversation_id()
+    assert await store.set_owner(conversation_id, expected="queued", new="human")
+
+    from bot.replay import persist_reply  # written as the other replica's relay does
+
+    await persist_reply(store, conversation_id, AgentMessage("Dana Support", "Hi, Dana here."))
+
+    [agent] = [f for f in await until(ws, lambda f: f["type"] == "agent") if f["type"] == "agent"]
+    assert agent["name"] == "Dana Support" and agent["text"] == "Hi, Dana here."
