@@ -11,6 +11,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.logcontext import ContextFilter
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = args.log_level or ("WARNING" if args.command == "eval" else "INFO")
     logging.basicConfig(
         level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s %(name)s [%(channel)s %(conversation)s]: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ContextFilter())
     # httpx, the openai SDK's httpx2 and alembic are chatty at INFO; ours log what matters.
     for noisy in ("httpx", "httpx2", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

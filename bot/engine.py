@@ -32,6 +32,7 @@ from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
 from bot.identity import IdentityService
 from bot.llm import ChatModel, Usage
+from bot.logcontext import set_log_context
 from bot.messages import (
     Action,
     ConfirmRequest,
@@ -113,6 +114,7 @@ class Engine:
             user_key=inbound.user_key,
             address=dict(inbound.address) or None,
         )
+        set_log_context(channel=inbound.channel, conversation=conversation.id)
         redaction = mask_secrets(inbound.text or "")
         content = redaction.text if inbound.text is not None else _describe_action(inbound)
         stored, created = await self._store.add_inbound_message(
