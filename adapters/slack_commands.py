@@ -50,14 +50,11 @@ from adapters.slack_render import (
 from adapters.slack_replies import StatusSetter
 from adapters.slack_send import TRANSPORT_ERRORS, open_dm, post_once, slack_error
 from adapters.tasks import TaskGroup
-from bot import confirmations
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import JobType
 from bot.identity import HelpdeskUser
-from bot.messages import ActionInvoke, ConfirmRequest, Inbound, LinkRequired
+from bot.messages import ActionInvoke, ConfirmRequest, ErrorReply, Inbound, LinkRequired, Message
 from bot.store.records import Conversation
-from bot.tooling import ToolContext, ToolRegistry
-from tools import all_tools
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +79,12 @@ class Turns(Protocol):
 class ConfirmedWrites:
     """Writes the user confirmed in a Slack form (modal submit, Approve on App Home).
 
-    Needs from the engine (today reached through `bot.confirmations`): propose a named
-    write with given arguments in a conversation. The execution itself goes through
-    `Engine.handle` with the pending action's confirm action, exactly once.
+    Both steps go through `Engine.handle`: a "propose" action names the write and its
+    arguments, then the pending action's confirm action executes it, exactly once.
     """
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._registry = ToolRegistry(all_tools())
 
     async def propose(
         self,
@@ -100,27 +95,26 @@ class ConfirmedWrites:
         arguments: dict[str, Any],
         call_id: str,
     ) -> ConfirmRequest | str:
-        """The confirm-request for the write, or why it cannot be proposed (user text)."""
-        spec = self._registry.get(tool)
-        if spec is None or not spec.allowed(user.capabilities):
-            return "You can't do that from here."
-        context = ToolContext(
-            helpdesk=self._services.helpdesk,
-            auth=user.auth,
-            profile=user.profile,
-            capabilities=user.capabilities,
-            chat_id=conversation.helpdesk_chat_id,
-        )
-        confirm, result = await confirmations.propose(
-            self._services.store,
-            conversation_id=conversation.id,
+        """The confirm-request for the write, or why it cannot be proposed (user text).
+
+        Goes through the engine like any other user event (stored, locked, deduplicated by
+        `call_id`), as a "propose" action naming the write and its arguments.
+        """
+        inbound = Inbound(
+            channel=conversation.channel,
+            conversation_key=conversation.conversation_key,
             user_key=conversation.user_key,
-            spec=spec,
-            context=context,
-            tool_call_id=call_id,
-            raw_arguments=json.dumps(arguments),
+            action=ActionInvoke(f"propose:{tool}", json.dumps(arguments)),
+            event_id=f"propose:{call_id}",  # the confirm that follows uses `call_id` itself
+            address=conversation.address or {},
         )
-        return confirm if confirm is not None else f"I can't do that: {result.get('error')}"
+        refusal = "I can't do that right now."
+        async for reply in self._services.engine.handle(inbound):
+            if isinstance(reply, ConfirmRequest):
+                return reply
+            if isinstance(reply, (Message, ErrorReply, LinkRequired)):
+                refusal = reply.text
+        return refusal
 
     @staticmethod
     def confirm_inbound(

@@ -35,6 +35,9 @@ async def on_action(turn: Turn, action: ActionInvoke) -> AsyncIterator[Reply]:
     elif kind == "create_ticket":
         async for reply in propose_direct(turn, "create_ticket_from_chat", "{}"):
             yield reply
+    elif kind == "propose":  # a channel form (e.g. a Slack modal) proposes a named write
+        async for reply in propose_direct(turn, argument, action.value or "{}"):
+            yield reply
     elif kind == "cancel_handoff":
         yield await _cancel_handoff(turn)
     elif kind == "rating" and (action.value or "").isdigit() and 1 <= int(action.value or 0) <= 5:
@@ -117,7 +120,7 @@ async def _comment_instead(
 async def propose_direct(turn: Turn, tool: str, raw_arguments: str) -> AsyncIterator[Reply]:
     """Propose a write the user asked for with a button (no model involved)."""
     spec = turn.tools.get(tool)
-    if spec is None or not spec.allowed(turn.user.capabilities):
+    if spec is None or not spec.needs_confirmation or not spec.allowed(turn.user.capabilities):
         yield await turn.say("You can't do that from here.")
         return
     confirm, model_result = await confirmations.propose(
