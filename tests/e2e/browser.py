@@ -10,8 +10,11 @@ Test modules register this file with `pytest_plugins = ["tests.e2e.browser"]`. I
   and stand-in model, a temporary SQLite database, a known `BOT_SECRET_KEY` — ready when
   `/readyz` says so, stopped with SIGTERM (then SIGKILL) at teardown.
 - `page`: a fresh browser context and page per test. A failing test gets its screenshot
-  under `test-artifacts/`, and its report shows the server's log and the page's console
-  from that test.
+  under `test-artifacts/failures/`, and its report shows the server's log and the page's
+  console from that test.
+
+And for the tests: `Widget`, the chat widget driven as a user drives it, and `serve_page`,
+a page on another origin.
 """
 
 from __future__ import annotations
@@ -35,11 +38,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-
-try:
-    from playwright.async_api import Browser, Frame, Locator, Page, async_playwright, expect
-except ImportError:  # reported by the `browser` fixture: skip, or fail under REQUIRE_BROWSER
-    async_playwright = None
+from playwright.async_api import Browser, Frame, Locator, Page, async_playwright, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -99,8 +98,6 @@ def no_browser(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
-    if async_playwright is None:
-        no_browser("the playwright package is not installed")
     executable = find_chromium()
     if executable is None:
         no_browser("no Chromium found (/usr/bin/chromium or `chromium` on PATH)")
@@ -110,7 +107,6 @@ def chromium_executable() -> str:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
-    assert async_playwright is not None
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=chromium_executable, args=CHROMIUM_ARGS
