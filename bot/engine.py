@@ -28,6 +28,7 @@ from bot import confirmations, pending, prompts
 from bot.agent_loop import LoopResult, ModelGaveUp, run_loop
 from bot.context import plan_context
 from bot.conversation_ops import ConversationOps
+from bot.frustration import wants_a_person
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
 from bot.identity import IdentityService
@@ -286,8 +287,12 @@ class Engine:
         )
         final_usage = result.recorded[-1].usage if result.recorded else None
         if result.text:
-            # Nothing in the knowledge base: offer the ways forward as buttons, not just words.
-            offers = offer_actions() if result.nothing_found and not result.sources else ()
+            # Nothing in the knowledge base, or a frustrated user: offer the ways forward as
+            # buttons, not just words.
+            earlier = [i.message.content or "" for i in history if i.message.role == "user"][:-1]
+            needs_person = wants_a_person(turn.stored.content, earlier)
+            stuck = result.nothing_found and not result.sources
+            offers = offer_actions() if stuck or needs_person else ()
             answer = Message(text=result.text, sources=tuple(result.sources), actions=offers)
             yield await turn.reply(answer, feedback=True, usage=_store_usage(final_usage))
         if result.confirm is not None:

@@ -297,3 +297,10 @@ async def test_a_question_that_waited_for_linking_is_answered_once_after_it(
     assert [m.text for m in only(answered, Message)] == ["Here is how to reset MFA."]
     assert again == []
     assert h.model.requests[0].messages[-1].content == "How do I reset MFA?"
+
+
+async def test_a_frustrated_user_is_offered_a_person(make: HarnessFactory) -> None:
+    h = make(Step(text="Sorry about that. Let's try another way."))
+    await h.link("jane@acme.example")
+    [message] = only(await h.say("this is useless, still not working"), Message)
+    assert "talk_to_human" in {a.kind for a in message.actions}
