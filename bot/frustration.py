@@ -22,11 +22,12 @@ _FRUSTRATED = re.compile(
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
-    (
-        "a an and are but can do does for from have how i in is it me my of on or so the "
-        "this to was what when why with you your"
-    ).split()
-)
+    {
+        "a", "an", "and", "are", "but", "can", "do", "does", "for", "from", "have", "how",
+        "i", "in", "is", "it", "me", "my", "of", "on", "or", "so", "the", "this", "to", "was",
+        "what", "when", "why", "with", "you", "your",
+    }
+)  # fmt: skip
 
 
 def _words(text: str) -> set[str]:
