@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from bot.engine import Engine, EngineConfig, LinkUrl
-from bot.handoff import HandoffRelay
+from bot.handoff import HandoffRelay, RelayConfig
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import HelpdeskError
 from bot.identity import IdentityService, TokenVault, load_secret_key
@@ -152,7 +152,11 @@ async def build_services(
             tenant_name=tenant,
             links=links,
             relay=HandoffRelay(
-                store=store, helpdesk=helpdesk, identities=identities, holder=replica_id()
+                store=store,
+                helpdesk=helpdesk,
+                identities=identities,
+                holder=replica_id(),
+                config=RelayConfig(offer_ticket_after_s=settings.handoff_ticket_offer_after_s),
             ),
             sandbox_base_url=sandbox_base,
         )

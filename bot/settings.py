@@ -60,6 +60,10 @@ class Settings(BaseSettings):
 
     widget_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    handoff_ticket_offer_after_s: float = Field(
+        default=300.0, gt=0, description="queued with no agent this long: offer a ticket"
+    )
+
     @field_validator("widget_allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

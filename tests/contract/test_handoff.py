@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.handoff import ENDED_MARKER, HandoffRelay
+from bot.handoff import ENDED_MARKER, HandoffRelay, RelayConfig
 from bot.messages import AgentMessage, HandoffStatus, Message, Reply
 from bot.store.store import Store
 from sandbox.runner import RunningSandbox
@@ -204,3 +204,26 @@ async def test_the_user_can_stop_waiting_while_queued(make: HarnessFactory) -> N
     assert conversation is not None and conversation.owner == "bot"
     chat = (await h.http.get(f"{h.sandbox.base_url}/sandbox/chats/{chat_id}")).json()
     assert chat["status"] == "ended"
+
+
+async def test_nobody_joining_in_time_offers_a_ticket_once(make: HarnessFactory) -> None:
+    h = make()
+    await escalate(h)
+    inbox = Inbox()
+    relay = HandoffRelay(
+        store=h.store,
+        helpdesk=h.helpdesk,
+        identities=h.identities,
+        holder="replica-a",
+        config=RelayConfig(offer_ticket_after_s=0.001),
+    )
+    relay.register_sender("test", inbox.deliver)
+
+    await relay_once(h, relay)
+    await relay_once(h, relay)
+
+    offers = [r for _, r in inbox.delivered if isinstance(r, Message)]
+    assert len(offers) == 1
+    assert [a.kind for a in offers[0].actions] == ["create_ticket", "cancel_handoff"]
+    press = await h.say(action="create_ticket")
+    assert any(type(r).__name__ == "ConfirmRequest" for r in press)
