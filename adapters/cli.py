@@ -198,6 +198,10 @@ async def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
 async def _run_server(args: argparse.Namespace, settings: Settings) -> None:
     from adapters.server import run_server
 
+    if "bot_public_url" not in settings.model_fields_set:  # default: where we listen
+        host = "127.0.0.1" if args.host in ("", "0.0.0.0", "::") else args.host
+        settings = settings.model_copy(update={"bot_public_url": f"http://{host}:{args.port}"})
+
     await run_server(settings, host=args.host, port=args.port, sandbox_port=args.sandbox_port)
 
 

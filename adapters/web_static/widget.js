@@ -23,6 +23,9 @@
   let frameReady = false;
   let isOpen = false;
   let refused = false;
+  // Opening waits for the config answer: on a refused site no frame is ever created, so
+  // the panel shows the refusal instead of a frame the browser blocks (a blank panel).
+  let configLoaded = Promise.resolve();
   let accessToken = null;
   let name = "IT Helpdesk";
 
@@ -65,7 +68,7 @@
     root.appendChild(launcher);
     document.body.appendChild(host);
     window.addEventListener("message", fromFrame);
-    loadConfig();
+    configLoaded = loadConfig();
   }
 
   function icon() {
@@ -124,8 +127,9 @@
     panel.appendChild(note);
   }
 
-  function open() {
+  async function open() {
     build();
+    await configLoaded;
     ensureFrame();
     if (refused) showRefusal();
     panel.hidden = false;
