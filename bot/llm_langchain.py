@@ -8,9 +8,10 @@ import LangChain.
 integration accepts; the `AIMessageChunk`s of `astream` are folded into `TextDelta`s and one
 `ModelResponse`: text from `content` (a string, or the `text` blocks of a block list),
 complete tool calls from `tool_call_chunks` (arguments kept as the raw JSON text, fragments
-joined per `index`; without an index a chunk with a new id starts a call), usage summed from
-`usage_metadata` (Anthropic reports input and output tokens on different chunks), the
-finish reason from `response_metadata` (`finish_reason`, `stop_reason`, `done_reason`, ...).
+joined per `index` by `bot.llm_stream`; without an index a chunk with a new id starts a call),
+usage summed from `usage_metadata` (Anthropic reports input and output tokens on different
+chunks), the finish reason from `response_metadata` (`finish_reason`, `stop_reason`,
+`done_reason`, ...).
 
 `langchain_chat_model(spec, ...)` builds the model for `LLM_PROVIDER=langchain`: with the
 `langchain` package, any `init_chat_model` spec ("anthropic:claude-...", "ollama:llama3.1");
@@ -44,9 +45,7 @@ import contextlib
 import importlib
 import json
 import time
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -79,10 +78,10 @@ from bot.llm import (
     ModelUnavailable,
     StreamEvent,
     TextDelta,
-    ToolCall,
     ToolSchema,
     Usage,
 )
+from bot.llm_stream import StreamedStep
 
 if TYPE_CHECKING:
     from bot.tooling import ToolSpec
@@ -297,108 +296,63 @@ def _to_openai_tool(tool: ToolSchema) -> dict[str, Any]:
 # -- stream accumulation -------------------------------------------------------------------
 
 
-@dataclass
-class _PendingCall:
-    id: str | None
-    name: str = ""
-    fragments: list[str] = field(default_factory=list)
-
-
 class _StepAccumulator:
     """Folds LangChain message chunks into text deltas and one final ModelResponse."""
 
     def __init__(self) -> None:
-        self._text: list[str] = []
-        self._calls: list[_PendingCall] = []
-        self._by_index: dict[int, _PendingCall] = {}
+        self._step = StreamedStep()
         self._input_tokens: int | None = None
         self._output_tokens = 0
-        self._finish_reason: str | None = None
-        self._model: str | None = None
         self._chunks = 0
         self._complete = False  # a whole AIMessage arrived: it cannot have been truncated
 
     def add(self, chunk: BaseMessage) -> str:
         self._chunks += 1
         text = _text_of(chunk.content)
-        self._text.append(text)
+        self._step.text.append(text)
         metadata = chunk.response_metadata or {}
         for key in _FINISH_KEYS:
             if metadata.get(key):
-                self._finish_reason = str(metadata[key])
+                self._step.finish_reason = str(metadata[key])
                 break
         model = metadata.get("model_name") or metadata.get("model")
         if isinstance(model, str) and model:
-            self._model = model
+            self._step.model = model
+        calls = self._step.calls
         if isinstance(chunk, AIMessageChunk):
             for part in chunk.tool_call_chunks:
-                self._add_fragment(part["index"], part["id"], part["name"], part["args"])
+                calls.add(
+                    index=part["index"],
+                    call_id=part["id"],
+                    name=part["name"],
+                    arguments=part["args"],
+                )
         elif isinstance(chunk, AIMessage):  # a model without streaming yields one message
             self._complete = True
             for call in chunk.tool_calls:
-                self._add_fragment(None, call["id"], call["name"], json.dumps(call["args"]))
+                arguments = json.dumps(call["args"])
+                calls.add(index=None, call_id=call["id"], name=call["name"], arguments=arguments)
             for bad in chunk.invalid_tool_calls:
-                self._add_fragment(None, bad["id"], bad["name"], bad["args"])
+                calls.add(index=None, call_id=bad["id"], name=bad["name"], arguments=bad["args"])
         if isinstance(chunk, AIMessage) and chunk.usage_metadata:
             usage = chunk.usage_metadata
             self._input_tokens = (self._input_tokens or 0) + usage.get("input_tokens", 0)
             self._output_tokens += usage.get("output_tokens", 0)
         return text
 
-    def _add_fragment(
-        self, index: int | None, call_id: str | None, name: str | None, args: str | None
-    ) -> None:
-        call = self._call_for(index, call_id or None)
-        if call_id and call.id is None:
-            call.id = call_id
-        if name and not call.name:
-            call.name = name
-        if args:
-            call.fragments.append(args)
-
-    def _call_for(self, index: int | None, call_id: str | None) -> _PendingCall:
-        if isinstance(index, int):
-            call = self._by_index.get(index)
-            if call is None or (call_id and call.id and call_id != call.id):
-                call = self._new_call(call_id)
-                self._by_index[index] = call
-            return call
-        last = self._calls[-1] if self._calls else None
-        if last is not None and (call_id is None or last.id in (None, call_id)):
-            return last
-        return self._new_call(call_id)
-
-    def _new_call(self, call_id: str | None) -> _PendingCall:
-        call = _PendingCall(id=call_id)
-        self._calls.append(call)
-        return call
-
     def finish(self) -> ModelResponse:
+        step = self._step
         if not self._chunks:
             raise ModelBadResponse(PROVIDER, "the model returned no chunks")
-        if any(not call.name for call in self._calls):
-            raise ModelBadResponse(PROVIDER, "a tool call came without a function name")
-        if self._finish_reason is None and self._complete:
-            self._finish_reason = "tool_calls" if self._calls else "stop"
-        if self._finish_reason is None:
+        step.calls.require_names(PROVIDER)  # before the finish reason, which may be missing
+        if step.finish_reason is None and self._complete:
+            step.finish_reason = "tool_calls" if step.calls else "stop"
+        if step.finish_reason is None:
             raise ModelBadResponse(PROVIDER, "the stream ended without a finish reason")
         usage = None
         if self._input_tokens is not None:
             usage = Usage(input_tokens=self._input_tokens, output_tokens=self._output_tokens)
-        return ModelResponse(
-            text="".join(self._text),
-            tool_calls=tuple(
-                ToolCall(
-                    id=call.id or f"call_{uuid.uuid4().hex[:24]}",
-                    name=call.name,
-                    arguments="".join(call.fragments),
-                )
-                for call in self._calls
-            ),
-            usage=usage,
-            finish_reason=self._finish_reason,
-            model=self._model,
-        )
+        return step.response(PROVIDER, usage=usage)
 
 
 def _text_of(content: str | list[str | dict[Any, Any]]) -> str:

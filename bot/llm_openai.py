@@ -9,6 +9,7 @@ servers do differently: no usage chunk (usage is then None), usage on the `finis
 chunk, every tool call complete in one chunk, tool-call deltas without `index` (a delta with
 a new `id` starts a call, one without continues the last), a `finish_reason` of `stop` next
 to tool calls (passed through as sent: the engine looks at `tool_calls`).
+The fragments are joined by `bot.llm_stream`, shared with the LangChain provider.
 
 The SDK's own retries are off (`max_retries=0`): the engine owns retries. `request.timeout_s`
 is one deadline for the whole step (connect, headers and every chunk). Every SDK and
@@ -37,9 +38,7 @@ import asyncio
 import contextlib
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import urlsplit
@@ -65,10 +64,10 @@ from bot.llm import (
     ModelUnavailable,
     StreamEvent,
     TextDelta,
-    ToolCall,
     ToolSchema,
     Usage,
 )
+from bot.llm_stream import StreamedStep
 
 __all__ = ["OPENAI_API_URL", "OpenAIChatModel", "openai_chat_model"]
 
@@ -227,23 +226,12 @@ def _to_openai_tool(tool: ToolSchema) -> ChatCompletionFunctionToolParam:
 # -- stream accumulation -------------------------------------------------------------------
 
 
-@dataclass
-class _PendingCall:
-    id: str | None
-    name: str = ""
-    fragments: list[str] = field(default_factory=list)
-
-
 class _StepAccumulator:
     """Folds `chat.completion.chunk`s into text deltas and one final ModelResponse."""
 
     def __init__(self) -> None:
-        self._text: list[str] = []
-        self._calls: list[_PendingCall] = []
-        self._by_index: dict[int, _PendingCall] = {}
+        self._step = StreamedStep()
         self._usage: Usage | None = None
-        self._finish_reason: str | None = None
-        self._model: str | None = None
         self._saw_choice = False
 
     def add(self, chunk: ChatCompletionChunk) -> str:
@@ -256,7 +244,7 @@ class _StepAccumulator:
 
     def _add(self, chunk: ChatCompletionChunk) -> str:
         if chunk.model:
-            self._model = str(chunk.model)
+            self._step.model = str(chunk.model)
         if chunk.usage is not None:  # the last report wins (some servers repeat it)
             self._usage = Usage(
                 input_tokens=int(chunk.usage.prompt_tokens or 0),
@@ -274,65 +262,28 @@ class _StepAccumulator:
                 for call_delta in delta.tool_calls or ():
                     self._add_tool_call(call_delta)
             if choice.finish_reason:
-                self._finish_reason = str(choice.finish_reason)
-        self._text.append(text)
+                self._step.finish_reason = str(choice.finish_reason)
+        self._step.text.append(text)
         return text
 
     def _add_tool_call(self, delta: ChoiceDeltaToolCall) -> None:
-        call = self._call_for(delta.index, delta.id or None)
-        if delta.id and call.id is None:
-            call.id = delta.id
         function = delta.function
-        if function is None:
-            return
-        if function.name and not call.name:
-            call.name = function.name
-        arguments: object = function.arguments
-        if isinstance(arguments, str):
-            call.fragments.append(arguments)
-        elif isinstance(arguments, dict):  # a server that sends an object, not JSON text
-            call.fragments.append(json.dumps(arguments))
-
-    def _call_for(self, index: int | None, call_id: str | None) -> _PendingCall:
-        """The call a delta continues, or a new one (see the module docstring)."""
-        if isinstance(index, int):
-            call = self._by_index.get(index)
-            # A different id at a known index is a new call from a server that reuses index 0.
-            if call is None or (call_id and call.id and call_id != call.id):
-                call = self._new_call(call_id)
-                self._by_index[index] = call
-            return call
-        last = self._calls[-1] if self._calls else None
-        if last is not None and (call_id is None or last.id in (None, call_id)):
-            return last
-        return self._new_call(call_id)
-
-    def _new_call(self, call_id: str | None) -> _PendingCall:
-        call = _PendingCall(id=call_id)
-        self._calls.append(call)
-        return call
+        arguments: object = None if function is None else function.arguments
+        if isinstance(arguments, dict):  # a server that sends an object, not JSON text
+            arguments = json.dumps(arguments)
+        self._step.calls.add(
+            index=delta.index,
+            call_id=delta.id,
+            name=None if function is None else function.name,
+            arguments=arguments if isinstance(arguments, str) else None,
+        )
 
     def finish(self) -> ModelResponse:
         if not self._saw_choice:
             raise ModelBadResponse(PROVIDER, "the response carried no choices")
-        if self._finish_reason is None:
+        if self._step.finish_reason is None:
             raise ModelBadResponse(PROVIDER, "the stream ended without a finish_reason")
-        if any(not call.name for call in self._calls):
-            raise ModelBadResponse(PROVIDER, "a tool call came without a function name")
-        return ModelResponse(
-            text="".join(self._text),
-            tool_calls=tuple(
-                ToolCall(
-                    id=call.id or f"call_{uuid.uuid4().hex[:24]}",
-                    name=call.name,
-                    arguments="".join(call.fragments),
-                )
-                for call in self._calls
-            ),
-            usage=self._usage,
-            finish_reason=self._finish_reason,
-            model=self._model,
-        )
+        return self._step.response(PROVIDER, usage=self._usage)
 
 
 # -- exception translation -----------------------------------------------------------------
