@@ -2,9 +2,10 @@
 
 A deterministic, rule-based STAND-IN for demos and tests, not a language model: it lets
 `make demo` and the test suite run the bot's real model ⇄ tools loop with no API key. The
-rules (`sandbox/model_rules.py`) pick the bot's tools from the user's words and answer from
-tool results. Responses echo the requested `model` but carry
-`system_fingerprint: "sandbox-stand-in"`, and `GET /v1/models` lists only "sandbox-stand-in".
+rules (`sandbox/model_rules.py`) pick the bot's tools from the user's words, and
+`sandbox/model_answers.py` writes the answer from tool results. Responses echo the requested
+`model` but carry `system_fingerprint: "sandbox-stand-in"`, and `GET /v1/models` lists only
+"sandbox-stand-in".
 
 Wire format follows https://platform.openai.com/docs/api-reference/chat (as the official
 `openai` SDK parses it): a `chat.completion` JSON object, or with `stream: true` Server-Sent

@@ -1,10 +1,10 @@
-"""The stand-in model's decisions: which tool to call from the user's words, or what to answer.
+"""The stand-in model's intent rules: which tool to call from the user's words, or when to answer.
 
 Deterministic rules, a stand-in for a real model in demos and tests, never a product feature.
 Intent is read ONLY from the user's own messages; tool results are data that shape the answer
 and the one structural follow-up (read the top KB article), never a source of tool calls —
-that is what makes prompt-injection tests meaningful. Answers are grounded only in the tool
-results.
+that is what makes prompt-injection tests meaningful. The answer text itself (grounded only
+in the tool results), small talk and summaries are composed in `sandbox.model_answers`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,16 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+from sandbox.model_answers import (
+    URGENT,
+    answer_from_results,
+    cannot_do,
+    small_talk,
+    summarize,
+    trim,
+)
 
 MAX_TOOL_STEPS = 4
 _MAX_QUERY = 200
@@ -141,10 +149,6 @@ _PROBLEM = re.compile(
     r"|disconnect\w*|slow|issues?|problems?|trouble|keeps|stuck|crash\w*)\b",
     re.I,
 )
-_URGENT = re.compile(
-    r"\b(urgent\w*|asap|emergency|critical|down for everyone|can't work|cannot work|cant work)\b",
-    re.I,
-)
 _JOB_TYPES = (
     (re.compile(r"\b(vpn|wi-?fi|wireless|network|internet)\b", re.I), "Network"),
     (re.compile(r"\b(printer|printing|laptop|monitor|keyboard|mouse|dock)\b", re.I), "Hardware"),
@@ -170,14 +174,6 @@ def _ticket_number(text: str, *, bare_ok: bool) -> int | None:
     return None
 
 
-def _trim(text: str, limit: int) -> str:
-    text = re.sub(r"\s+", " ", text).strip().rstrip("?!. ").strip()
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut or text[:limit]
-
-
 def _classify(text: str, history: Sequence[str]) -> Decision:
     """The user's intent as a Decision whose calls are not yet filtered by what is offered."""
     t = _flat(text)
@@ -194,7 +190,7 @@ def _classify(text: str, history: Sequence[str]) -> Decision:
         reason = _REASON.search(t[m.end() :])
         if reason is None:
             return Decision("reject_needs_reason", text=f"Why are you rejecting ticket #{number}?")
-        args = {"ticket_number": number, "reason": _trim(reason.group(1), 300)}
+        args = {"ticket_number": number, "reason": trim(reason.group(1), 300)}
         return Decision("reject_ticket", calls=(Planned("reject_ticket", args),))
     if m := _APPROVE.search(t):
         args = {"ticket_number": int(m.group(1))}
@@ -212,7 +208,7 @@ def _classify(text: str, history: Sequence[str]) -> Decision:
     if m := _CREATE.search(t):
         return _create_ticket(t, m, history)
     if _HUMAN.search(t):
-        args = {"reason": "User asked for a person: " + _trim(t, 150)}
+        args = {"reason": "User asked for a person: " + trim(t, 150)}
         return Decision("escalate_to_human", calls=(Planned("escalate_to_human", args),))
     if _APPROVALS.search(t):
         return Decision("list_pending_approvals", calls=(Planned("list_pending_approvals"),))
@@ -225,7 +221,7 @@ def _classify(text: str, history: Sequence[str]) -> Decision:
         return Decision("list_my_tickets", calls=(Planned("list_my_tickets", _status_filter(t)),))
     if _ASSETS.search(t) and not _PROBLEM.search(t) and not _HOW_TO.search(t):
         return Decision("list_my_assets", calls=(Planned("list_my_assets"),))
-    query = {"query": _trim(t, _MAX_QUERY)}
+    query = {"query": trim(t, _MAX_QUERY)}
     if _SERVICE.search(t) and _PROBLEM.search(t):
         calls = (Planned("check_outages"), Planned("search_kb", query))
         return Decision("service_problem", calls=calls)
@@ -280,14 +276,14 @@ def _create_ticket(t: str, m: re.Match[str], history: Sequence[str]) -> Decision
         problem = _flat(earlier)
         description = f"{problem}\n\n{t}"
     sentence = re.split(r"(?<=[.!?])\s", problem, maxsplit=1)[0]
-    subject = _trim(_SUBJECT_TAIL.sub("", sentence) or sentence, _MAX_SUBJECT)
+    subject = trim(_SUBJECT_TAIL.sub("", sentence) or sentence, _MAX_SUBJECT)
     subject = subject[:1].upper() + subject[1:]
     both = problem + " " + t
     job_type = next((name for rx, name in _JOB_TYPES if rx.search(both)), "General")
     args = {
         "subject": subject,
         "description": description,
-        "priority": 2 if _URGENT.search(both) else 3,
+        "priority": 2 if URGENT.search(both) else 3,
         "job_type": job_type,
     }
     return Decision("create_ticket", calls=(Planned("create_ticket", args),))
@@ -328,7 +324,8 @@ def _from_tool_results(messages: Sequence[Message], offered: frozenset[str]) -> 
         follow = _read_top_article(results)
         if follow is not None and follow.key() not in done:
             return Decision("read_top_article", calls=(follow,))
-    return Decision("answer", text=answer_from_results(results))
+    named = [(call.name, data) for call, data in results]
+    return Decision("answer", text=answer_from_results(named))
 
 
 def _read_top_article(results: Sequence[tuple[Call, Any]]) -> Planned | None:
@@ -362,256 +359,3 @@ def _summary_prompt(messages: Sequence[Message]) -> str | None:
         if m.role != "tool" and (low.startswith("summarize") or "write the handoff note" in low):
             return m.text
     return None
-
-
-# --- answers, grounded only in what the tool results say ----------------------------------
-
-_MAX_STEPS = 6
-_CAPABILITY = {
-    "search_kb": "search the knowledge base",
-    "get_kb_article": "open knowledge-base articles",
-    "list_my_tickets": "look up your tickets",
-    "get_ticket": "look up tickets",
-    "create_ticket": "create tickets",
-    "create_ticket_from_chat": "create tickets",
-    "add_ticket_comment": "comment on tickets",
-    "update_ticket": "change tickets",
-    "check_outages": "check service status",
-    "escalate_to_human": "hand this chat to a person",
-    "list_my_assets": "look up your devices",
-    "list_pending_approvals": "show approvals",
-    "approve_ticket": "approve tickets",
-    "reject_ticket": "reject tickets",
-}
-
-
-def small_talk(*, kind: str) -> str:
-    if kind == "ack":
-        return "OK. Is there anything else I can help you with?"
-    if kind == "thanks":
-        return "You're welcome! Is there anything else I can help you with?"
-    return (
-        "Hi! I'm the IT helpdesk assistant. I can answer IT questions from the knowledge "
-        "base, check for outages, and look up or create tickets. What can I help you with?"
-    )
-
-
-def cannot_do(tool: str, *, can_escalate: bool) -> str:
-    what = _CAPABILITY.get(tool, "do that")
-    help_ = (
-        "I can connect you with a person from the helpdesk if you like."
-        if can_escalate
-        else "Please contact the helpdesk team directly and they will help you."
-    )
-    return f"Sorry, I can't {what} for your account here. {help_}"
-
-
-def answer_from_results(results: Sequence[tuple[Call, Any]]) -> str:
-    """A Markdown answer from this turn's tool results, newest result per tool."""
-    latest: dict[str, tuple[Call, Any]] = {}
-    for call, data in results:
-        latest.pop(call.name, None)
-        latest[call.name] = (call, data)
-    article = latest.get("get_kb_article")
-    article_ok = article is not None and isinstance(article[1], dict) and "article" in article[1]
-    parts: list[str] = []
-    for name, (_, data) in latest.items():
-        if name == "search_kb" and article_ok:
-            continue
-        parts.append(_render(name, data if isinstance(data, dict) else {"raw": str(data)}))
-    return "\n\n".join(p for p in parts if p) or "I couldn't find anything for that."
-
-
-def _render(name: str, data: dict[str, Any]) -> str:
-    if "error" in data:
-        return f"Sorry, that didn't work: {_s(data['error'])}"
-    status = data.get("status")
-    if status == "awaiting_confirmation":
-        return (
-            f"Please confirm below: {_s(data.get('summary'))}\n\n"
-            "Nothing is changed until you confirm."
-        )
-    if status == "queued":
-        extra = f" {_s(data['message'])}" if data.get("message") else ""
-        return f"I've asked a human agent to join this conversation.{extra}"
-    if status == "done":
-        number = data.get("ticket_number")
-        what = f" Ticket **#{number}**." if number is not None else ""
-        extra = f" {_s(data['message'])}" if data.get("message") else ""
-        return f"Done.{what}{extra}"
-    renderer = _RENDERERS.get(name)
-    if renderer is None:
-        return f"Here is what `{name}` returned:\n\n```\n{json.dumps(data)[:600]}\n```"
-    return renderer(data)
-
-
-def _s(value: Any) -> str:
-    return re.sub(r"\s+", " ", str(value if value is not None else "")).strip()
-
-
-def _when(value: Any) -> str:
-    try:
-        return datetime.fromisoformat(str(value)).strftime("%d %b %Y %H:%M UTC")
-    except ValueError:
-        return _s(value)
-
-
-def _status(value: Any) -> str:
-    return _s(value).replace("_", " ")
-
-
-def _search(data: dict[str, Any]) -> str:
-    articles = [a for a in data.get("articles") or [] if isinstance(a, dict)]
-    if not articles:
-        return (
-            "I couldn't find anything in the knowledge base that covers this, so I won't "
-            "guess at a fix. I can create a ticket for you, or connect you with a person "
-            "from the helpdesk — which would you prefer?"
-        )
-    lines = [
-        f"- [{_s(a.get('title'))}]({_s(a.get('url'))}): {_s(a.get('summary'))}"
-        for a in articles[:3]
-    ]
-    return "These knowledge-base articles look relevant:\n" + "\n".join(lines)
-
-
-def _article(data: dict[str, Any]) -> str:
-    article = data.get("article") or {}
-    title, url = _s(article.get("title")), _s(article.get("url"))
-    body = str(article.get("body") or "")
-    steps = re.findall(r"^\s*\d+[.)]\s+(.+)$", body, re.M) or re.findall(
-        r"^\s*[-*+]\s+(.+)$", body, re.M
-    )
-    if steps:
-        shown = "\n".join(f"{i}. {_s(step)}" for i, step in enumerate(steps[:_MAX_STEPS], 1))
-        more = len(steps) - _MAX_STEPS
-        tail = f"\n\nThe article has {more} more step(s)." if more > 0 else ""
-        text = f"From **{title}**:\n\n{shown}{tail}"
-    else:
-        paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip() and p[:1] != "#"]
-        text = f"From **{title}**:\n\n{_trim(' '.join(paragraphs[:2]), 500)}."
-    link = f"\n\nFull article: [{title}]({url})" if url else ""
-    return text + link + "\n\nIf this doesn't fix it, I can create a ticket for you."
-
-
-def _outages(data: dict[str, Any]) -> str:
-    outages = [o for o in data.get("outages") or [] if isinstance(o, dict)]
-    if not outages:
-        return "All systems are operational — there are no known outages right now."
-    lines = []
-    for o in outages:
-        site = _s(o.get("site_name")) or "all sites"
-        title = f": {_s(o.get('title'))}" if o.get("title") else ""
-        message = f" {_s(o.get('message'))}" if o.get("message") else ""
-        lines.append(
-            f"- **{_s(o.get('service'))}** is {_status(o.get('status'))} at {site} "
-            f"since {_when(o.get('started_at'))}{title}.{message}"
-        )
-    return "Known service issues right now:\n" + "\n".join(lines)
-
-
-def _tickets(data: dict[str, Any]) -> str:
-    tickets = [t for t in data.get("tickets") or [] if isinstance(t, dict)]
-    which = "" if data.get("status") in (None, "all") else f"{_status(data.get('status'))} "
-    if not tickets:
-        return f"You have no {which}tickets."
-    total = data["total"] if isinstance(data.get("total"), int) else len(tickets)
-    lines = [
-        f"- **#{t.get('ticket_number')}** {_s(t.get('subject'))} — {_status(t.get('status'))}, "
-        f"priority {t.get('priority')}, updated {_when(t.get('updated_at'))}"
-        for t in tickets
-    ]
-    shown = f" (showing {len(tickets)})" if total > len(tickets) else ""
-    return f"You have {total} {which}ticket(s){shown}:\n" + "\n".join(lines)
-
-
-def _ticket(data: dict[str, Any]) -> str:
-    t = data.get("ticket") or {}
-    tech = _s(t.get("assigned_tech_name")) or "not assigned yet"
-    lines = [
-        f"**Ticket #{t.get('ticket_number')} — {_s(t.get('subject'))}**",
-        f"- Status: {_status(t.get('status'))}",
-        f"- Priority: {t.get('priority')}",
-        f"- Type: {_s(t.get('job_type')) or 'not set'}",
-        f"- Assigned to: {tech}",
-        f"- Opened {_when(t.get('created_at'))}, last updated {_when(t.get('updated_at'))}",
-    ]
-    comments = [c for c in t.get("comments") or [] if isinstance(c, dict)]
-    if comments:
-        c = comments[-1]
-        lines.append(
-            f"\nLatest update from {_s(c.get('author_name'))} ({_when(c.get('created_at'))}): "
-            f"{_trim(_s(c.get('comment')), 300)}"
-        )
-    return "\n".join(lines)
-
-
-def _assets(data: dict[str, Any]) -> str:
-    assets = [a for a in data.get("assets") or [] if isinstance(a, dict)]
-    if not assets:
-        return "I couldn't find any devices assigned to you."
-    lines = [
-        f"- **{_s(a.get('machine_name'))}** — {_s(a.get('asset_type'))}, "
-        f"{_s(a.get('manufacturer'))} {_s(a.get('model'))}, serial {_s(a.get('serial_number'))}"
-        f" ({_status(a.get('status'))})"
-        for a in assets
-    ]
-    return "These devices are assigned to you:\n" + "\n".join(lines)
-
-
-def _approvals(data: dict[str, Any]) -> str:
-    tickets = [t for t in data.get("tickets") or [] if isinstance(t, dict)]
-    if not tickets:
-        return "Nothing is waiting for your approval."
-    lines = [
-        f"- **#{t.get('ticket_number')}** {_s(t.get('subject'))} — from "
-        f"{_s(t.get('requester_name'))} ({_s(t.get('job_type'))}), {_when(t.get('created_at'))}"
-        for t in tickets
-    ]
-    return "These tickets are waiting for your approval:\n" + "\n".join(lines)
-
-
-_RENDERERS = {
-    "search_kb": _search,
-    "get_kb_article": _article,
-    "check_outages": _outages,
-    "list_my_tickets": _tickets,
-    "get_ticket": _ticket,
-    "list_my_assets": _assets,
-    "list_pending_approvals": _approvals,
-}
-
-
-def summarize(prompt: str) -> str:
-    """Terse, bounded notes for the summary and handoff prompts (no tools are offered)."""
-    if "handoff note" in prompt.lower():
-        reason = re.search(r"^Reason for handoff:\s*(.+)$", prompt, re.M)
-        body = prompt.split("Never include passwords", 1)[-1].splitlines()[1:]
-        talk = [_trim(line, 120) for line in body if line.strip()]
-        numbers = sorted(set(re.findall(r"#(\d{3,7})\b", prompt)))
-        return "\n".join(
-            [
-                f"Issue: {talk[0] if talk else 'not stated'}",
-                f"Tried so far: {talk[-1] if len(talk) > 1 else 'nothing recorded'}",
-                "KB articles shown: see transcript",
-                "Tickets mentioned: " + (", ".join(f"#{n}" for n in numbers) or "none"),
-                f"Urgency: {'high' if _URGENT.search(prompt) else 'normal'}",
-                f"Reason for handoff: {_s(reason.group(1)) if reason else 'user request'}",
-            ]
-        )
-    marker = "Earlier summary (may be empty):"
-    notes = prompt.split(marker, 1)[-1] if marker in prompt else prompt
-    lines = [
-        _trim(line, 100)
-        for line in notes.splitlines()
-        if line.strip() and not line.startswith("Conversation to fold in")
-    ]
-    kept: list[str] = []
-    budget = 900
-    for line in reversed(lines[1:]):
-        if budget - len(line) < 0:
-            break
-        kept.insert(0, line)
-        budget -= len(line) + 3
-    head = lines[:1] if lines and len(lines[0]) <= budget else []
-    return "\n".join(f"- {line}" for line in head + kept) or "- (nothing to summarize)"
