@@ -10,6 +10,7 @@ services in reverse order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ MAINTENANCE_EVERY_S = 300.0
 # Processed event ids are kept a day: far beyond Slack's retries and a link token's 10 minutes.
 EVENT_MEMORY = timedelta(days=1)
 DRAIN_TIMEOUT_S = 30.0
+STOP_GRACE_S = 10.0
 
 SERVICES = web.AppKey("services", Services)
 TASKS = web.AppKey("tasks", TaskGroup)
@@ -48,19 +50,27 @@ def create_app(services: Services, *, mounts: list[Mount] | None = None) -> web.
     if not any(resource.canonical == "/" for resource in app.router.resources()):
         app.router.add_get("/", index)
 
-    relay_task: list[asyncio.Task[None]] = []
+    background: list[asyncio.Task[None]] = []
+    stopping = asyncio.Event()
 
-    async def start_relay(_: web.Application) -> None:
-        relay_task.append(asyncio.create_task(services.relay.run(), name="handoff-relay"))
-        relay_task.append(asyncio.create_task(_maintain(services), name="store-maintenance"))
+    async def start_background(_: web.Application) -> None:
+        background.append(asyncio.create_task(services.relay.run(), name="handoff-relay"))
+        background.append(
+            asyncio.create_task(_maintain(services, stopping), name="store-maintenance")
+        )
 
     async def stop(_: web.Application) -> None:
-        for task in relay_task:  # no new relays; in-flight turns may still finish below
-            task.cancel()
-        await asyncio.gather(*relay_task, return_exceptions=True)
+        # Loops stop at their next pause (never mid-request); in-flight turns drain below.
+        services.relay.stop()
+        stopping.set()
+        if background:
+            _done, late = await asyncio.wait(background, timeout=STOP_GRACE_S)
+            for task in late:
+                task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await tasks.drain(grace_s=DRAIN_TIMEOUT_S)
 
-    app.on_startup.append(start_relay)
+    app.on_startup.append(start_background)
     app.on_shutdown.append(stop)
     return app
 
@@ -97,15 +107,16 @@ def _optional_mount(module_name: str) -> Mount | None:
     return mount
 
 
-async def _maintain(services: Services) -> None:
+async def _maintain(services: Services, stopping: asyncio.Event) -> None:
     """Housekeeping every few minutes: expire unconfirmed writes, forget old event ids."""
-    while True:
+    while not stopping.is_set():
         try:
             await services.store.expire_pending_actions()
             await services.store.prune_events(older_than=datetime.now(UTC) - EVENT_MEMORY)
         except Exception:  # a database hiccup must not end the loop; the next round retries
             log.exception("Store maintenance failed")
-        await asyncio.sleep(MAINTENANCE_EVERY_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), MAINTENANCE_EVERY_S)
 
 
 async def healthz(_: web.Request) -> web.Response:

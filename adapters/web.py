@@ -108,13 +108,13 @@ def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
     app.router.add_get("/widget/ws", chat.websocket)
 
     follower: list[asyncio.Task[None]] = []
+    stopping = asyncio.Event()
 
     async def follow(_: web.Application) -> None:
-        follower.append(asyncio.create_task(delivery.follow(), name="widget-follow"))
+        follower.append(asyncio.create_task(delivery.follow(stopping), name="widget-follow"))
 
     async def close_sockets(_: web.Application) -> None:
-        for task in follower:
-            task.cancel()
+        stopping.set()  # the follower ends at its next pause, never mid-query
         await asyncio.gather(*follower, return_exceptions=True)
         await delivery.close_all()
 

@@ -169,15 +169,16 @@ class WebDelivery:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await socket.ws.close(code=code, message=frame["type"].encode())
 
-    async def follow(self, *, every_s: float = FOLLOW_EVERY_S) -> None:
+    async def follow(self, stopping: asyncio.Event, *, every_s: float = FOLLOW_EVERY_S) -> None:
         """Catch live sockets up with rows another replica wrote (its handoff relay), while
-        their conversation is with a human; runs until cancelled."""
-        while True:
+        their conversation is with a human; runs until `stopping` is set."""
+        while not stopping.is_set():
             for key in list(self._sockets):
                 conversation = await self._store.find_conversation(CHANNEL, key)
                 if conversation is not None and conversation.in_handoff:
                     await self.sync_all(key)
-            await asyncio.sleep(every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), every_s)
 
     async def close_all(self) -> None:
         for key in list(self._sockets):

@@ -19,6 +19,7 @@ Polling: every 1 s while a handoff is live and the user was active in the last 5
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -78,20 +79,31 @@ class HandoffRelay:
         self._config = config
         self._senders: dict[str, Deliver] = {}
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
 
     def register_sender(self, channel: str, deliver: Deliver) -> None:
         self._senders[channel] = deliver
 
     async def run(self) -> None:
-        """Scan for conversations in handoff and relay each one this replica can lease."""
+        """Scan for conversations in handoff and relay each one this replica can lease,
+        until `stop()`; relays finish their current poll and release their leases."""
         try:
-            while True:
+            while not self._stopping.is_set():
                 await self.scan_once()
-                await asyncio.sleep(self._config.scan_every_s)
+                await self._pause(self._config.scan_every_s)
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
         finally:
             for task in self._running.values():
                 task.cancel()
             await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def stop(self) -> None:
+        """Ask `run` and every relay to finish at their next pause (not mid-request)."""
+        self._stopping.set()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def scan_once(self) -> None:
         for conversation in await self._store.conversations_in_handoff():
@@ -111,7 +123,7 @@ class HandoffRelay:
     async def _relay(self, conversation_id: int) -> None:
         lease = _lease_name(conversation_id)
         try:
-            while True:
+            while not self._stopping.is_set():
                 conversation = await self._store.get_conversation(conversation_id)
                 if conversation is None or not conversation.in_handoff:
                     return
@@ -122,7 +134,7 @@ class HandoffRelay:
                     return
                 if not await self.relay_once(conversation):
                     return
-                await asyncio.sleep(self._poll_interval(conversation))
+                await self._pause(self._poll_interval(conversation))
         except Exception:
             log.exception(
                 "Relay of conversation %s failed; it will be picked up again", conversation_id
