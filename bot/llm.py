@@ -53,6 +53,18 @@ class ToolSchema:
     parameters: Mapping[str, Any]
 
 
+def function_tool(tool: ToolSchema) -> dict[str, Any]:
+    """A tool in the Chat Completions `tools` format (OpenAI and every compatible server)."""
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": dict(tool.parameters),
+        },
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
     messages: Sequence[ModelMessage]

@@ -80,6 +80,7 @@ from bot.llm import (
     TextDelta,
     ToolSchema,
     Usage,
+    function_tool,
 )
 from bot.llm_stream import StreamedStep
 
@@ -126,7 +127,7 @@ class LangChainChatModel:
         messages = [_to_langchain_message(message) for message in request.messages]
         runnable: Runnable[LanguageModelInput, BaseMessage] = self._model
         if request.tools:
-            runnable = self._model.bind_tools([_to_openai_tool(tool) for tool in request.tools])
+            runnable = self._model.bind_tools([function_tool(tool) for tool in request.tools])
         options: dict[str, Any] = {}
         if request.temperature is not None:
             options["temperature"] = request.temperature
@@ -280,17 +281,6 @@ def _to_langchain_message(message: ModelMessage) -> BaseMessage:
                 )
             )
     return AIMessage(content=content, tool_calls=calls, invalid_tool_calls=invalid)
-
-
-def _to_openai_tool(tool: ToolSchema) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": dict(tool.parameters),
-        },
-    }
 
 
 # -- stream accumulation -------------------------------------------------------------------

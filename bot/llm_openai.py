@@ -40,7 +40,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 import openai
@@ -64,8 +64,8 @@ from bot.llm import (
     ModelUnavailable,
     StreamEvent,
     TextDelta,
-    ToolSchema,
     Usage,
+    function_tool,
 )
 from bot.llm_stream import StreamedStep
 
@@ -102,7 +102,7 @@ class OpenAIChatModel:
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         messages = [_to_openai_message(message) for message in request.messages]
-        tools = [_to_openai_tool(tool) for tool in request.tools]
+        tools = [cast(ChatCompletionFunctionToolParam, function_tool(t)) for t in request.tools]
         deadline = asyncio.get_running_loop().time() + request.timeout_s
         step = _StepAccumulator()
         try:
@@ -210,17 +210,6 @@ def _to_openai_message(message: ModelMessage) -> ChatCompletionMessageParam:
     ]
     # Content may be null next to tool calls; an empty string confuses some servers.
     return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
-
-
-def _to_openai_tool(tool: ToolSchema) -> ChatCompletionFunctionToolParam:
-    return {
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": dict(tool.parameters),
-        },
-    }
 
 
 # -- stream accumulation -------------------------------------------------------------------

@@ -33,7 +33,7 @@ from bot.helpdesk.errors import (
     ValidationFailed,
 )
 from bot.helpdesk.models import Profile
-from bot.llm import ToolSchema
+from bot.llm import ToolSchema, function_tool
 from bot.messages import Source
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -167,15 +167,8 @@ class PreviewError(Exception):
 
 
 def openai_tool(schema: ToolSchema) -> dict[str, Any]:
-    """A tool in the Chat Completions `tools` format."""
-    return {
-        "type": "function",
-        "function": {
-            "name": schema.name,
-            "description": schema.description,
-            "parameters": dict(schema.parameters),
-        },
-    }
+    """A tool in the Chat Completions `tools` format (the providers send exactly this)."""
+    return function_tool(schema)
 
 
 def describe_helpdesk_error(exc: HelpdeskError) -> str:
