@@ -144,7 +144,12 @@ class ConversationOps:
         await self._store.add_message(conversation_id, role="system", content=text)
 
     async def fold(
-        self, conversation: Conversation, items: Sequence[HistoryItem], user: HelpdeskUser
+        self,
+        conversation: Conversation,
+        items: Sequence[HistoryItem],
+        user: HelpdeskUser,
+        *,
+        deadline: float | None = None,
     ) -> None:
         """Fold turns that no longer fit the budget into the rolling summary."""
         after = conversation.summary_up_to_seq or 0
@@ -156,20 +161,26 @@ class ConversationOps:
         prompt = prompts.render(
             "summarize", user_name=user.display_name, previous_summary=previous, transcript=text
         )
-        summary = await self.complete_text(prompt)
+        summary = await self.complete_text(prompt, deadline=deadline)
         if not summary:  # the model failed: keep the newest facts, truncated
             summary = truncate_to_tokens(f"{previous}\n{text}".strip()[-4000:], SUMMARY_TOKENS)
         await self._store.set_summary(
             conversation.id, summary=summary, up_to_seq=max(item.seq for item in fresh)
         )
 
-    async def complete_text(self, prompt: str) -> str | None:
-        """One tool-less model call; None on any model failure."""
+    async def complete_text(self, prompt: str, *, deadline: float | None = None) -> str | None:
+        """One tool-less model call; None on any model failure or when the turn's deadline
+        (a `time.monotonic()` instant) leaves no time for it (callers then fall back)."""
+        limit = SIDE_CALL_TIMEOUT_S
+        if deadline is not None:
+            limit = min(limit, deadline - time.monotonic())
+        if limit < 1:
+            return None
         request = ModelRequest(
-            messages=[ModelMessage(role="user", content=prompt)], timeout_s=SIDE_CALL_TIMEOUT_S
+            messages=[ModelMessage(role="user", content=prompt)], timeout_s=limit
         )
         try:
-            async with asyncio.timeout(SIDE_CALL_TIMEOUT_S):
+            async with asyncio.timeout(limit):
                 async for event in self._model.stream(request):
                     if isinstance(event, ModelResponse):
                         return event.text.strip() or None
@@ -180,7 +191,13 @@ class ConversationOps:
     # --- handoff ---------------------------------------------------------------------------
 
     async def escalate(
-        self, conversation: Conversation, user: HelpdeskUser, chat_id: int | None, reason: str
+        self,
+        conversation: Conversation,
+        user: HelpdeskUser,
+        chat_id: int | None,
+        reason: str,
+        *,
+        deadline: float | None = None,
     ) -> HandoffStatus:
         if conversation.owner != "bot":
             return HandoffStatus(state="queued", text="You're already waiting for an agent.")
@@ -196,7 +213,8 @@ class ConversationOps:
                 company_name=user.profile.company_name or "their company",
                 reason=reason,
                 transcript=transcript(history, limit_tokens=2500),
-            )
+            ),
+            deadline=deadline,
         )
         if not note:
             note = f"Reason for handoff: {reason}\n\nRecent conversation:\n" + transcript(

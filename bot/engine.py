@@ -203,6 +203,7 @@ class Engine:
             conversation=conversation,
             user=user,
             stored=stored,
+            deadline=time.monotonic() + self._config.turn_timeout_s,
         )
         if inbound.action is not None:
             async for reply in pending.on_action(turn, inbound.action):
@@ -273,7 +274,7 @@ class Engine:
                 context=context,
                 propose_write=propose,
                 result=result,
-                deadline=started + self._config.reply_deadline_s,
+                deadline=min(started + self._config.reply_deadline_s, turn.deadline),
                 budget=self._config.input_token_budget,
             ):
                 yield delta
@@ -299,7 +300,7 @@ class Engine:
             yield await turn.say_confirm(result.confirm)
         if result.handoff_reason is not None:
             yield await turn.escalate(chat_id, result.handoff_reason)
-        await self._ops.fold(conversation, plan.fold, user)
+        await self._ops.fold(conversation, plan.fold, user, deadline=turn.deadline)
 
     async def _degraded(
         self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None, failure: ModelGaveUp

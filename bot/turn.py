@@ -30,6 +30,7 @@ class Turn:
     conversation: Conversation
     user: HelpdeskUser
     stored: StoredMessage  # the inbound message this turn answers
+    deadline: float  # time.monotonic() by which the whole turn must be done
 
     def tool_context(self, chat_id: int | None = None) -> ToolContext:
         return ToolContext(
@@ -55,5 +56,7 @@ class Turn:
         return await self.reply(confirm)
 
     async def escalate(self, chat_id: int | None, reason: str) -> HandoffStatus:
-        status = await self.ops.escalate(self.conversation, self.user, chat_id, reason)
+        status = await self.ops.escalate(
+            self.conversation, self.user, chat_id, reason, deadline=self.deadline
+        )
         return await self.reply(status)

@@ -304,3 +304,16 @@ async def test_a_frustrated_user_is_offered_a_person(make: HarnessFactory) -> No
     await h.link("jane@acme.example")
     [message] = only(await h.say("this is useless, still not working"), Message)
     assert "talk_to_human" in {a.kind for a in message.actions}
+
+
+async def test_side_calls_respect_the_turns_deadline(make: HarnessFactory) -> None:
+    """With the turn's time spent, summaries and handoff notes fall back without the model."""
+    import time
+
+    from bot.conversation_ops import ConversationOps
+    from bot.engine import EngineConfig
+
+    h = make()
+    ops = ConversationOps(store=h.store, helpdesk=h.helpdesk, model=h.model, config=EngineConfig())
+    assert await ops.complete_text("Summarize this.", deadline=time.monotonic() + 0.5) is None
+    assert h.model.requests == []
