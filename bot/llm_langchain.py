@@ -44,9 +44,7 @@ import asyncio
 import contextlib
 import importlib
 import json
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core import exceptions as lc_errors
@@ -82,7 +80,8 @@ from bot.llm import (
     Usage,
     function_tool,
 )
-from bot.llm_stream import StreamedStep
+from bot.llm_stream import StreamedStep, next_before
+from bot.retry_after import retry_after_from_headers
 
 if TYPE_CHECKING:
     from bot.tooling import ToolSpec
@@ -139,10 +138,7 @@ class LangChainChatModel:
             chunks = runnable.astream(messages, **options)
             try:
                 while True:
-                    # A deadline per await, not around the yields: the consumer's own awaits
-                    # between events must never be cancelled by this generator's timer.
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await anext(chunks, None)
+                    chunk = await next_before(chunks, deadline)
                     if chunk is None:
                         break
                     text = step.add(chunk)
@@ -417,18 +413,4 @@ def _status_of(exc: Exception) -> int | None:
 def _retry_after_of(exc: Exception) -> float | None:
     """Seconds to wait, from `retry-after-ms` or `Retry-After` on the error's HTTP response."""
     headers = getattr(getattr(exc, "response", None), "headers", None)
-    if not isinstance(headers, Mapping):
-        return None
-    milliseconds = headers.get("retry-after-ms")
-    if isinstance(milliseconds, str) and milliseconds:
-        with contextlib.suppress(ValueError):
-            return max(0.0, float(milliseconds) / 1000)
-    value = headers.get("retry-after")
-    if not isinstance(value, str) or not value:
-        return None
-    with contextlib.suppress(ValueError):
-        return max(0.0, float(value))
-    try:  # the HTTP-date form
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+    return retry_after_from_headers(headers if isinstance(headers, Mapping) else None)

@@ -37,9 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
@@ -67,7 +65,8 @@ from bot.llm import (
     Usage,
     function_tool,
 )
-from bot.llm_stream import StreamedStep
+from bot.llm_stream import StreamedStep, next_before
+from bot.retry_after import retry_after_from_headers
 
 __all__ = ["OPENAI_API_URL", "OpenAIChatModel", "openai_chat_model"]
 
@@ -119,10 +118,7 @@ class OpenAIChatModel:
                 )
             try:
                 while True:
-                    # A deadline per await, not around the yields: the consumer's own awaits
-                    # between events must never be cancelled by this generator's timer.
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await anext(chunks, None)
+                    chunk = await next_before(chunks, deadline)
                     if chunk is None:
                         break
                     text = step.add(chunk)
@@ -315,27 +311,10 @@ def _for_status(exc: openai.APIStatusError) -> ModelError:
         part for part in (f"HTTP {status}", exc.code, _STATUS_HINTS.get(status, "")) if part
     )
     if status == 429:
-        retry_after = _retry_after(exc.response.headers)
+        retry_after = retry_after_from_headers(exc.response.headers)
         return ModelRateLimited(PROVIDER, detail, extra, retry_after=retry_after)
     if status == 408:
         return ModelTimeout(PROVIDER, detail, extra)
     if status >= 500:
         return ModelUnavailable(PROVIDER, detail, extra)
     return ModelConfigError(PROVIDER, detail, extra)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait, from OpenAI's `retry-after-ms` or a standard `Retry-After`."""
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
-        with contextlib.suppress(ValueError):
-            return max(0.0, float(milliseconds) / 1000)
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    with contextlib.suppress(ValueError):
-        return max(0.0, float(value))
-    try:  # the HTTP-date form
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None

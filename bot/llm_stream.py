@@ -10,8 +10,11 @@ never got an id is given one (`call_<24 hex>`); a call that never got a name is 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.llm import ModelBadResponse, ModelResponse, ToolCall, Usage
 
@@ -101,3 +104,16 @@ class StreamedStep:
             finish_reason=self.finish_reason,
             model=self.model,
         )
+
+
+T = TypeVar("T")
+
+
+async def next_before(chunks: AsyncIterator[T], deadline: float) -> T | None:
+    """The stream's next item (None at its end); TimeoutError past the loop-time `deadline`.
+
+    A deadline per await, not around the provider's yields: the consumer's own awaits
+    between events must never be cancelled by the provider's timer.
+    """
+    async with asyncio.timeout_at(deadline):
+        return await anext(chunks, None)

@@ -15,7 +15,6 @@ Retry policy (the "why" of each rule):
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
 import time
@@ -33,6 +32,7 @@ from bot.helpdesk.errors import (
     RateLimited,
     error_for_status,
 )
+from bot.retry_after import parse_retry_after
 
 __all__ = ["RetryPolicy", "Transport", "parse_retry_after"]
 
@@ -57,25 +57,6 @@ class RetryPolicy:
         """Exponential backoff with full jitter (attempt 0 is the first retry)."""
         ceiling = min(self.backoff_max, self.backoff_base * (2**attempt))
         return random.uniform(0.0, ceiling)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date (RFC 9110)."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive parse means "-0000"
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
 
 
 def _error_fields(response: httpx.Response) -> tuple[str | None, int | None]:
