@@ -68,7 +68,6 @@ class LoopResult:
     handoff_reason: str | None = None
     recorded: list[Recorded] = field(default_factory=list)
     steps: int = 0
-    usage: list[Usage] = field(default_factory=list)
     nothing_found: bool = False  # a knowledge-base search came back empty
 
 
@@ -117,8 +116,6 @@ async def run_loop(
             else:
                 response = event
         assert response is not None
-        if response.usage:
-            result.usage.append(response.usage)
         step = ModelMessage(
             role="assistant", content=response.text or None, tool_calls=response.tool_calls
         )

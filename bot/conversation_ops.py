@@ -22,7 +22,15 @@ from bot.context import HistoryItem, transcript, truncate_to_tokens
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import Conflict, HelpdeskError, PermissionDenied, ReauthRequired
 from bot.identity import HelpdeskUser
-from bot.llm import ChatModel, ModelError, ModelMessage, ModelRequest, ModelResponse, ToolCall
+from bot.llm import (
+    ChatModel,
+    ModelError,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ToolCall,
+    Usage,
+)
 from bot.messages import HandoffStatus
 from bot.store.records import Conversation, TokenUsage
 from bot.store.records import Message as StoredMessage
@@ -136,7 +144,7 @@ class ConversationOps:
                 content=message.content or "",
                 tool_calls=calls or None,
                 tool_call_id=message.tool_call_id,
-                usage=TokenUsage(usage.input_tokens, usage.output_tokens) if usage else None,
+                usage=stored_usage(usage),
             )
 
     async def note_outcome(self, conversation_id: int, text: str) -> None:
@@ -290,6 +298,13 @@ def _well_formed(items: list[HistoryItem]) -> list[HistoryItem]:
             item = HistoryItem(seq=item.seq, message=message)
         cleaned.append(item)
     return cleaned
+
+
+def stored_usage(usage: Usage | None) -> TokenUsage | None:
+    """A model step's reported usage, as the store records it."""
+    if usage is None:
+        return None
+    return TokenUsage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
 
 
 def json_arguments(**values: Any) -> str:

@@ -27,12 +27,12 @@ from typing import Any
 from bot import confirmations, pending, prompts
 from bot.agent_loop import LoopResult, ModelGaveUp, run_loop
 from bot.context import plan_context
-from bot.conversation_ops import ConversationOps
+from bot.conversation_ops import ConversationOps, stored_usage
 from bot.frustration import wants_a_person
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
 from bot.identity import IdentityService
-from bot.llm import ChatModel, Usage
+from bot.llm import ChatModel
 from bot.logcontext import set_log_context
 from bot.messages import (
     Action,
@@ -47,7 +47,7 @@ from bot.messages import (
 )
 from bot.redact import mask_secrets
 from bot.replay import persist_reply, reply_from_stored
-from bot.store.records import Conversation, TokenUsage
+from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 from bot.tooling import ToolRegistry, ToolSpec
@@ -295,7 +295,7 @@ class Engine:
             stuck = result.nothing_found and not result.sources
             offers = offer_actions() if stuck or needs_person else ()
             answer = Message(text=result.text, sources=tuple(result.sources), actions=offers)
-            yield await turn.reply(answer, feedback=True, usage=_store_usage(final_usage))
+            yield await turn.reply(answer, feedback=True, usage=stored_usage(final_usage))
         if result.confirm is not None:
             yield await turn.say_confirm(result.confirm)
         if result.handoff_reason is not None:
@@ -367,12 +367,6 @@ def _yes_or_no(text: str) -> bool | None:
 def _describe_action(inbound: Inbound) -> str:
     assert inbound.action is not None
     return f"[pressed {inbound.action.action_id.split(':', 1)[0]}]"
-
-
-def _store_usage(usage: Usage | None) -> TokenUsage | None:
-    if usage is None:
-        return None
-    return TokenUsage(input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
 
 
 __all__ = ["Engine", "EngineConfig", "HandoffStatus"]
