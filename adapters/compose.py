@@ -128,6 +128,7 @@ async def build_services(
         model = build_model(settings, sandbox_base_url=sandbox_base)
         stack.push_async_callback(model.aclose)
         tenant = await _tenant_name(helpdesk)
+        replica = replica_id()
         engine = Engine(
             store=store,
             identities=identities,
@@ -155,7 +156,7 @@ async def build_services(
                 store=store,
                 helpdesk=helpdesk,
                 identities=identities,
-                holder=replica_id(),
+                holder=replica,
                 config=RelayConfig(offer_ticket_after_s=settings.handoff_ticket_offer_after_s),
             ),
             sandbox_base_url=sandbox_base,

@@ -97,6 +97,7 @@ class Engine:
         tools: ToolRegistry,
         config: EngineConfig = EngineConfig(),
         link_url: LinkUrl | None = None,
+        holder: str | None = None,
     ) -> None:
         self._store = store
         self._identities = identities
@@ -105,7 +106,8 @@ class Engine:
         self._tools = tools
         self._config = config
         self._link_url = link_url
-        self._holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Names this process in the turn leases (the composition root passes its replica id).
+        self._holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._ops = ConversationOps(store=store, helpdesk=helpdesk, model=model, config=config)
 
     async def handle(self, inbound: Inbound) -> AsyncIterator[Reply]:
