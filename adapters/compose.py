@@ -139,6 +139,7 @@ async def build_services(
                 tenant_name=tenant, input_token_budget=settings.llm_input_token_budget
             ),
             link_url=_link_url_for(links, public_url=settings.bot_public_url),
+            holder=replica,
         )
         yield Services(
             settings=settings,
