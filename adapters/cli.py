@@ -144,7 +144,7 @@ async def _run_sandbox(args: argparse.Namespace) -> None:
 
 async def _run_chat(args: argparse.Namespace, settings: Settings) -> None:
     from adapters.compose import build_services
-    from adapters.terminal import CHANNEL, run_chat
+    from adapters.terminal.channel import CHANNEL, run_chat
     from bot.helpdesk.errors import AuthError
 
     async with build_services(settings) as services:
@@ -164,9 +164,9 @@ async def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     import fnmatch
     import json
 
-    from adapters.eval_report import exit_code, format_report, report_json
-    from adapters.evaluation import ScenarioResult, evaluate
-    from adapters.scenarios import ScenarioError, load_scenarios
+    from adapters.eval.report import exit_code, format_report, report_json
+    from adapters.eval.runner import ScenarioResult, evaluate
+    from adapters.eval.scenarios import ScenarioError, load_scenarios
 
     directory: Path = args.directory or SHIPPED_SCENARIOS
     try:

@@ -78,12 +78,12 @@ def create_app(services: Services, *, mounts: list[Mount] | None = None) -> web.
 def default_mounts(settings: Settings) -> list[Mount]:
     """The channels this deployment serves, from its settings."""
     mounts: list[Mount] = []
-    for module_name in ("adapters.web", "adapters.linking"):
+    for module_name in ("adapters.web.app", "adapters.linking.handlers"):
         mount = _optional_mount(module_name)
         if mount is not None:
             mounts.append(mount)
     if settings.slack_enabled:
-        slack = _optional_mount("adapters.slack")
+        slack = _optional_mount("adapters.slack.app")
         if slack is not None:
             mounts.append(slack)
     if settings.teams_enabled:

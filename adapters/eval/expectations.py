@@ -1,6 +1,6 @@
 """What one evaluated turn showed, and the pure checks of a scenario's expectations against it.
 
-The runner (`adapters.evaluation`) fills an `Observation` from what crossed the wire and the
+The runner (`adapters.eval.runner`) fills an `Observation` from what crossed the wire and the
 store; `check_turn` returns one readable sentence per unmet expectation, so a failing
 scenario says what was expected and what happened instead.
 """
@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.scenarios import ArgMatcher, Contains, Expect, NotContains, OneOf, ToolExpectation
+from adapters.eval.scenarios import (
+    ArgMatcher,
+    Contains,
+    Expect,
+    NotContains,
+    OneOf,
+    ToolExpectation,
+)
 
 SNIPPET_CHARS = 160
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.evaluation import EvalReport, ScenarioResult, Status
+from adapters.eval.runner import EvalReport, ScenarioResult, Status
 
 LABELS: dict[Status, str] = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "error": "ERROR"}
 REASON_CHARS = 90

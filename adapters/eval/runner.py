@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adapters.compose import STAND_IN_MODEL, Services, build_services
-from adapters.expectations import CalledTool, Observation, ShownConfirm, check_turn
-from adapters.scenarios import LoadedScenario, Scenario, Setup, Turn
+from adapters.eval.expectations import CalledTool, Observation, ShownConfirm, check_turn
+from adapters.eval.scenarios import LoadedScenario, Scenario, Setup, Turn
 from bot.confirmations import render_confirm_text
 from bot.helpdesk.errors import AuthError
 from bot.messages import (

@@ -111,7 +111,7 @@ ArgMatcher = Annotated[Contains | NotContains | OneOf | Scalar, BeforeValidator(
 
 
 class ToolExpectation(_Strict):
-    """A call of tool `name` whose arguments include `args` (see `adapters.evaluation`)."""
+    """A call of tool `name` whose arguments include `args` (see `adapters.eval.runner`)."""
 
     name: str
     args: dict[str, ArgMatcher] = Field(default_factory=dict)

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from adapters.compose import Services
-from adapters.link_pages import (
+from adapters.linking.pages import (
     CONTENT_SECURITY_POLICY,
     CSRF_FIELD,
     ProviderLink,

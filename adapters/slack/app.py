@@ -30,12 +30,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.compose import Services
-from adapters.slack_assistant import AssistantThreads
-from adapters.slack_commands import ConfirmedWrites, SlackCommands
-from adapters.slack_delivery import SlackDelivery
-from adapters.slack_home import SlackHome
-from adapters.slack_modals import NEW_TICKET_CALLBACK, REJECT_CALLBACK
-from adapters.slack_payloads import (
+from adapters.slack.assistant import AssistantThreads
+from adapters.slack.commands import ConfirmedWrites, SlackCommands
+from adapters.slack.delivery import SlackDelivery
+from adapters.slack.home import SlackHome
+from adapters.slack.modals import NEW_TICKET_CALLBACK, REJECT_CALLBACK
+from adapters.slack.payloads import (
     CHANNEL,
     ButtonPress,
     Ignored,
@@ -47,9 +47,9 @@ from adapters.slack_payloads import (
     parse_message_event,
     split_user_key,
 )
-from adapters.slack_render import render_confirm_working, render_notice
-from adapters.slack_replies import ReplySender, StatusSetter
-from adapters.slack_send import TRANSPORT_ERRORS, build_web_client, open_dm, post_once
+from adapters.slack.render import render_confirm_working, render_notice
+from adapters.slack.replies import ReplySender, StatusSetter
+from adapters.slack.send import TRANSPORT_ERRORS, build_web_client, open_dm, post_once
 from adapters.tasks import TaskGroup
 from bot.linking import Linked
 from bot.messages import ActionInvoke, ErrorReply, Inbound, Reply

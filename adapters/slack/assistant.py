@@ -15,10 +15,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.compose import Services
-from adapters.slack_payloads import CHANNEL, AssistantThreadStarted, SlackAddress
-from adapters.slack_render import active, open_tickets, suggested_prompts, truncate
-from adapters.slack_replies import StatusSetter
-from adapters.slack_send import TRANSPORT_ERRORS, WEB_API_TIMEOUT_S
+from adapters.slack.payloads import CHANNEL, AssistantThreadStarted, SlackAddress
+from adapters.slack.render import active, open_tickets, suggested_prompts, truncate
+from adapters.slack.replies import StatusSetter
+from adapters.slack.send import TRANSPORT_ERRORS, WEB_API_TIMEOUT_S
 from bot.helpdesk.errors import HelpdeskError
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.compose import Services
-from adapters.slack_modals import TicketForm, new_ticket_modal, parse_ticket_form, view_values
-from adapters.slack_payloads import (
+from adapters.slack.modals import TicketForm, new_ticket_modal, parse_ticket_form, view_values
+from adapters.slack.payloads import (
     CHANNEL,
     ButtonPress,
     Command,
@@ -34,7 +34,7 @@ from adapters.slack_payloads import (
     parse_command,
     user_key,
 )
-from adapters.slack_render import (
+from adapters.slack.render import (
     Rendered,
     context,
     escape,
@@ -47,8 +47,8 @@ from adapters.slack_render import (
     ticket_detail,
     truncate,
 )
-from adapters.slack_replies import StatusSetter
-from adapters.slack_send import TRANSPORT_ERRORS, open_dm, post_once, slack_error
+from adapters.slack.replies import StatusSetter
+from adapters.slack.send import TRANSPORT_ERRORS, open_dm, post_once, slack_error
 from adapters.tasks import TaskGroup
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import JobType

@@ -16,8 +16,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_payloads import CHANNEL, SlackAddress
-from adapters.slack_render import (
+from adapters.slack.payloads import CHANNEL, SlackAddress
+from adapters.slack.render import (
     Rendered,
     render_agent_message,
     render_confirm,
@@ -26,7 +26,7 @@ from adapters.slack_render import (
     render_link_required,
     render_message,
 )
-from adapters.slack_send import TRANSPORT_ERRORS, post_once, slack_error
+from adapters.slack.send import TRANSPORT_ERRORS, post_once, slack_error
 from bot.messages import (
     AgentMessage,
     ConfirmRequest,

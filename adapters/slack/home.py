@@ -19,10 +19,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.compose import Services
-from adapters.slack_commands import ConfirmedWrites
-from adapters.slack_modals import reject_modal, view_values
-from adapters.slack_payloads import CHANNEL, ButtonPress, SlackAddress, user_key
-from adapters.slack_render import (
+from adapters.slack.commands import ConfirmedWrites
+from adapters.slack.modals import reject_modal, view_values
+from adapters.slack.payloads import CHANNEL, ButtonPress, SlackAddress, user_key
+from adapters.slack.render import (
     LINK_BUTTON_LABEL,
     Block,
     active,
@@ -33,7 +33,7 @@ from adapters.slack_render import (
     ticket_card,
     truncate,
 )
-from adapters.slack_send import TRANSPORT_ERRORS, slack_error
+from adapters.slack.send import TRANSPORT_ERRORS, slack_error
 from adapters.tasks import TaskGroup
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import Outage, Ticket

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack_render import PRIORITIES, escape, mrkdwn_section, truncate
+from adapters.slack.render import PRIORITIES, escape, mrkdwn_section, truncate
 from bot.helpdesk.models import JobType
 
 NEW_TICKET_CALLBACK = "helpdesk_new_ticket"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.slack_payloads import encode_action_id
+from adapters.slack.payloads import encode_action_id
 from bot.helpdesk.models import Outage, Ticket, TicketDetail
 from bot.messages import (
     Action,

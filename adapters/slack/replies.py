@@ -9,8 +9,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_payloads import SlackAddress
-from adapters.slack_render import (
+from adapters.slack.payloads import SlackAddress
+from adapters.slack.render import (
     Rendered,
     message_footer,
     render_agent_message,
@@ -21,12 +21,12 @@ from adapters.slack_render import (
     render_link_required,
     render_message,
 )
-from adapters.slack_send import (
+from adapters.slack.send import (
     open_dm,
     post_once,
     slack_error,
 )
-from adapters.slack_stream import MessageStream
+from adapters.slack.stream import MessageStream
 from bot.messages import (
     AgentMessage,
     ConfirmRequest,

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_render import Rendered
+from adapters.slack.render import Rendered
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

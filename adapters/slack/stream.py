@@ -10,9 +10,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_payloads import SlackAddress
-from adapters.slack_render import Block, Rendered, markdown_block
-from adapters.slack_send import TRANSPORT_ERRORS, post_once, slack_error
+from adapters.slack.payloads import SlackAddress
+from adapters.slack.render import Block, Rendered, markdown_block
+from adapters.slack.send import TRANSPORT_ERRORS, post_once, slack_error
 
 log = logging.getLogger(__name__)
 

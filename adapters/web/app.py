@@ -16,8 +16,8 @@ Routes
   GET  /widget/frame         the chat frame (+ frame.js, frame_render.js, markdown.js, frame.css)
   GET  /widget/config        tenant name and colours from the helpdesk `/init` (CORS for
                              allowed origins; 403 elsewhere, so the launcher can say so)
-  GET|POST|DELETE /widget/session   status, sign in, sign out (`adapters.web_session`)
-  GET  /widget/ws            the chat WebSocket (protocol: `adapters.web_socket`)
+  GET|POST|DELETE /widget/session   status, sign in, sign out (`adapters.web.session`)
+  GET  /widget/ws            the chat WebSocket (protocol: `adapters.web.socket`)
 
 Hosts with a Content-Security-Policy must allow the bot's origin in `script-src`,
 `style-src` and `frame-src`. `WebDelivery.deliver` is registered with the handoff relay
@@ -39,15 +39,15 @@ from aiohttp import web
 
 from adapters.compose import Services
 from adapters.tasks import TaskGroup
-from adapters.web_delivery import WebDelivery
-from adapters.web_protocol import OriginPolicy, normalize_origin
-from adapters.web_session import CHANNEL, WidgetSessions, request_origin
-from adapters.web_socket import CLOSE_SIGNED_OUT, WebChat
+from adapters.web.delivery import WebDelivery
+from adapters.web.protocol import OriginPolicy, normalize_origin
+from adapters.web.session import CHANNEL, WidgetSessions, request_origin
+from adapters.web.socket import CLOSE_SIGNED_OUT, WebChat
 from bot.helpdesk.errors import HelpdeskError
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).with_name("web_static")
+STATIC_DIR = Path(__file__).with_name("static")
 CONFIG_TTL_S = 300.0
 CONFIG_TIMEOUT_S = 5.0
 DEFAULT_PRIMARY = "#1f5fbf"

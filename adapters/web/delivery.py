@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from adapters.web_render import (
+from adapters.web.render import (
     Frame,
     is_confirm_text,
     is_final,
@@ -26,7 +26,7 @@ from adapters.web_render import (
     render_stored,
     reply_text,
 )
-from adapters.web_session import CHANNEL, WidgetUser
+from adapters.web.session import CHANNEL, WidgetUser
 from bot.messages import AgentMessage, Message, Reply
 from bot.store.records import Message as StoredMessage
 from bot.store.records import PendingAction

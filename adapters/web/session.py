@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.web_protocol import OriginPolicy, RateLimiter
+from adapters.web.protocol import OriginPolicy, RateLimiter
 from bot.helpdesk.errors import AuthError, HelpdeskError, PermissionDenied, RateLimited
 from bot.identity import HelpdeskUser, IdentityService
 from bot.store.store import Store

@@ -24,7 +24,7 @@ server → client
   {"type":"done","reply_to":C}       the turn for C finished (clear typing/streaming)
   transcript frames, each with the store's `seq` (strictly increasing per conversation):
     user | message | confirm | notice | handoff | agent | signin_required | error(code=turn)
-    (shapes: `adapters.web_render`); a live frame also has `reply_to`. A final frame the
+    (shapes: `adapters.web.render`); a live frame also has `reply_to`. A final frame the
     store does not hold (rare: a relay prompt) has `seq: null` and is not replayed.
   {"type":"ready","last_seq":N,"name":...,"handoff":null|{"state","label"}}  replay
                                      finished; N is the page's new cursor; `handoff` says
@@ -54,8 +54,8 @@ from typing import Any, Literal
 from aiohttp import WSMsgType, web
 
 from adapters.tasks import TaskGroup
-from adapters.web_delivery import LiveSocket, WebDelivery
-from adapters.web_protocol import (
+from adapters.web.delivery import LiveSocket, WebDelivery
+from adapters.web.protocol import (
     MAX_FRAME_BYTES,
     ActionFrame,
     BadFrame,
@@ -68,13 +68,13 @@ from adapters.web_protocol import (
     parse_client_frame,
     rate_limited_text,
 )
-from adapters.web_render import (
+from adapters.web.render import (
     EVENT_PREFIX,
     handoff_label,
     is_final,
     render_reply,
 )
-from adapters.web_session import CHANNEL, WidgetSessions, origin_refused
+from adapters.web.session import CHANNEL, WidgetSessions, origin_refused
 from bot.engine import Engine
 from bot.messages import ActionInvoke, HandoffStatus, Inbound, Message, Reply
 from bot.store.store import Store

@@ -18,9 +18,9 @@ import pytest_asyncio
 
 from adapters import cli
 from adapters.compose import Services
-from adapters.eval_report import format_failures
-from adapters.evaluation import ScenarioRunner, eval_services
-from adapters.scenarios import LoadedScenario, load_scenarios, parse_scenario
+from adapters.eval.report import format_failures
+from adapters.eval.runner import ScenarioRunner, eval_services
+from adapters.eval.scenarios import LoadedScenario, load_scenarios, parse_scenario
 from bot.settings import Settings
 
 SHIPPED = Path(__file__).resolve().parents[1] / "scenarios"

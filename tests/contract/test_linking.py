@@ -29,9 +29,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from adapters import linking
 from adapters.compose import STAND_IN_MODEL, Services, build_services
-from adapters.link_pages import CSRF_FIELD, safe_link
+from adapters.linking import handlers as linking
+from adapters.linking.pages import CSRF_FIELD, safe_link
 from adapters.server import TASKS, create_app
 from bot.helpdesk.errors import AuthError
 from bot.identity import TokenVault

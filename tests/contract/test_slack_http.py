@@ -25,7 +25,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.compose import Services, build_services
-from adapters.link_pages import CSRF_FIELD
+from adapters.linking.pages import CSRF_FIELD
 from adapters.server import TASKS, create_app
 from adapters.tasks import TaskGroup
 from bot.settings import Settings

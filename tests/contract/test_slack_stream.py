@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_payloads import SlackAddress
-from adapters.slack_render import Rendered
-from adapters.slack_send import build_web_client, post_once
-from adapters.slack_stream import MessageStream
+from adapters.slack.payloads import SlackAddress
+from adapters.slack.render import Rendered
+from adapters.slack.send import build_web_client, post_once
+from adapters.slack.stream import MessageStream
 from bot.settings import Settings
 from tests.fakes.slack_api import BOT_TOKEN, LOST_ANSWER, LOST_REQUEST, TEAM_ID, SlackApiFake
 

@@ -11,7 +11,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from adapters.web import WEB_DELIVERY
+from adapters.web.app import WEB_DELIVERY
 from bot.messages import AgentMessage, HandoffStatus, Inbound, Message
 from tests.contract.test_web_support import (
     EVIL,
@@ -356,7 +356,7 @@ async def test_a_fresh_page_gets_the_recent_history_and_a_reconnect_everything_m
     ws = await web_app.connect()
     earlier = transcript(await turn(ws, say(VPN)))
     later = transcript(await turn(ws, say("Is the VPN down?")))
-    monkeypatch.setattr("adapters.web_socket.HISTORY_ROWS", 1)
+    monkeypatch.setattr("adapters.web.socket.HISTORY_ROWS", 1)
 
     fresh = await web_app.connect(last_seq=None)
     await fresh.send_json({"type": "hello", "last_seq": 0})

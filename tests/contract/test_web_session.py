@@ -9,10 +9,10 @@ import aiohttp
 import httpx
 import pytest
 
-from adapters import web
 from adapters.compose import build_services
 from adapters.server import create_app
-from adapters.web_session import hash_session
+from adapters.web import app as web
+from adapters.web.session import hash_session
 from sandbox.runner import RunningSandbox
 from tests.conftest import login
 from tests.contract.test_web_support import (

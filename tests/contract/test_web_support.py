@@ -21,10 +21,10 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters import web
 from adapters.compose import Services, build_services
 from adapters.server import create_app
-from adapters.web_session import hash_session
+from adapters.web import app as web
+from adapters.web.session import hash_session
 from bot.settings import Settings
 from sandbox.runner import RunningSandbox
 from tests.conftest import DEMO_PASSWORDS

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.expectations import (
+from adapters.eval.expectations import (
     CalledTool,
     Observation,
     ShownConfirm,
@@ -15,7 +15,7 @@ from adapters.expectations import (
     match_calls,
     value_matches,
 )
-from adapters.scenarios import Contains, Expect, NotContains, OneOf, ToolExpectation
+from adapters.eval.scenarios import Contains, Expect, NotContains, OneOf, ToolExpectation
 
 
 def expect(**fields: Any) -> Expect:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from adapters.eval_report import (
+from adapters.eval.expectations import CalledTool, Observation, ShownConfirm
+from adapters.eval.report import (
     exit_code,
     format_failures,
     format_report,
@@ -12,8 +13,7 @@ from adapters.eval_report import (
     format_totals,
     report_json,
 )
-from adapters.evaluation import EvalReport, ScenarioResult, TurnResult
-from adapters.expectations import CalledTool, Observation, ShownConfirm
+from adapters.eval.runner import EvalReport, ScenarioResult, TurnResult
 
 PASSED = ScenarioResult(
     "kb-vpn-howto",

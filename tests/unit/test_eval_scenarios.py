@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.scenarios import (
+from adapters.eval.scenarios import (
     Contains,
     NotContains,
     OneOf,

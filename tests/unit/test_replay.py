@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.web_render import render_stored
+from adapters.web.render import render_stored
 from bot.messages import (
     Action,
     AgentMessage,

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from adapters.slack import EVENTS_PATH
+from adapters.slack.app import EVENTS_PATH
 
-MANIFEST = Path(__file__).parents[2] / "adapters" / "slack_manifest.yaml"
+MANIFEST = Path(__file__).parents[2] / "adapters" / "slack" / "manifest.yaml"
 
 # Web API methods the adapter calls → the bot scope each needs (https://docs.slack.dev/reference/methods).
 METHOD_SCOPES = {

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from adapters.slack_modals import TicketForm, parse_ticket_form, view_values
-from adapters.slack_payloads import (
+from adapters.slack.modals import TicketForm, parse_ticket_form, view_values
+from adapters.slack.payloads import (
     ButtonPress,
     Ignored,
     SlackAddress,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.slack_home import HomeState, render_home
-from adapters.slack_modals import new_ticket_modal, reject_modal
-from adapters.slack_render import (
+from adapters.slack.home import HomeState, render_home
+from adapters.slack.modals import new_ticket_modal, reject_modal
+from adapters.slack.render import (
     MARKDOWN_LIMIT,
     escape,
     fallback_text,

@@ -1,4 +1,4 @@
-"""The widget's Markdown renderer (web_static/markdown.js) under Node with a minimal fake DOM.
+"""The widget's Markdown renderer (adapters/web/static/markdown.js) under Node with a minimal fake DOM.
 
 The fake DOM records the tree the renderer builds and throws if any HTML parsing sink
 (`innerHTML`, `outerHTML`, `insertAdjacentHTML`) is touched, so these tests show both the
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-MARKDOWN_JS = Path(__file__).parents[2] / "adapters" / "web_static" / "markdown.js"
+MARKDOWN_JS = Path(__file__).parents[2] / "adapters" / "web" / "static" / "markdown.js"
 NODE = shutil.which("node")
 
 FAKE_DOM = r"""

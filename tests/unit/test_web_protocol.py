@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.web import demo_widget_base, render_demo_page
-from adapters.web_protocol import (
+from adapters.web.app import demo_widget_base, render_demo_page
+from adapters.web.protocol import (
     ActionFrame,
     BadFrame,
     HelloFrame,
@@ -17,7 +17,7 @@ from adapters.web_protocol import (
     normalize_origin,
     parse_client_frame,
 )
-from adapters.web_session import conversation_tag, session_cookie
+from adapters.web.session import conversation_tag, session_cookie
 
 CID = "abcdefgh1234"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.web_render import (
+from adapters.web.render import (
     handoff_label,
     is_confirm_text,
     is_final,

@@ -1,6 +1,6 @@
 // The chat frame: sign-in, the WebSocket session (resume, outbox, replay) and rendering.
 //
-// Runs on the bot's own origin inside the widget iframe. Protocol: adapters/web_socket.py.
+// Runs on the bot's own origin inside the widget iframe. Protocol: adapters/web/socket.py.
 // Every piece of text from the server is shown with textContent or HelpdeskMarkdown (DOM
 // nodes), never innerHTML. The only messages exchanged with the host page are "ready",
 // "close", "activity" (to it) and "init" (an access token) and "focus" (from it).

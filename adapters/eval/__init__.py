@@ -1,0 +1,2 @@
+"""The scenario harness of `helpdesk-bot eval`: scripted users drive the engine as a channel
+does."""

@@ -1,0 +1,1 @@
+"""The Microsoft Teams channel (Bot Framework). Empty until the Teams issue lands here."""

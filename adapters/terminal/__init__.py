@@ -1,0 +1,1 @@
+"""The terminal channel of `helpdesk-bot chat`."""
