@@ -164,8 +164,9 @@ async def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
     import fnmatch
     import json
 
+    from adapters.compose import eval_services
     from adapters.eval.report import exit_code, format_report, report_json
-    from adapters.eval.runner import ScenarioResult, evaluate
+    from adapters.eval.runner import ScenarioResult, run_scenarios
     from adapters.eval.scenarios import ScenarioError, load_scenarios
 
     directory: Path = args.directory or SHIPPED_SCENARIOS
@@ -188,7 +189,8 @@ async def _run_eval(args: argparse.Namespace, settings: Settings) -> int:
         if sys.stderr.isatty():
             print(f"[{number}/{total}] {result.name}: {result.status}", file=sys.stderr)
 
-    report = await evaluate(settings, scenarios, database_url=args.database_url, progress=progress)
+    async with eval_services(settings, database_url=args.database_url) as services:
+        report = await run_scenarios(services, scenarios, progress=progress)
     print(format_report(report))
     if args.json is not None:
         args.json.write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")

@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
+from adapters.channel import ChannelServices
+from bot.desk import Desk
 from bot.engine import Engine, EngineConfig, LinkUrl
 from bot.handoff import HandoffRelay, RelayConfig
 from bot.helpdesk.client import HelpdeskClient
@@ -33,7 +37,6 @@ from tools import all_tools
 log = logging.getLogger(__name__)
 
 STAND_IN_MODEL = "sandbox-stand-in"
-WIDGET_SIGN_IN_PATH = "/widget/frame#signin"  # the widget signs in where it is, no link page
 DEMO_STREAM_DELAY_S = 0.02  # lets a person see the stand-in model's reply stream
 
 
@@ -51,11 +54,35 @@ class Services:
     tenant_name: str
     links: LinkTokens
     relay: HandoffRelay
+    desk: Desk
+    sign_in: SignInRouter
     sandbox_base_url: str | None = None  # set when the embedded sandbox runs
 
     @property
     def sandbox_console_url(self) -> str | None:
         return f"{self.sandbox_base_url}/sandbox/console" if self.sandbox_base_url else None
+
+    def for_channels(self) -> ChannelServices:
+        """The narrow view channels get (`adapters.channel`): the core's calls only."""
+        return ChannelServices(
+            settings=self.settings,
+            engine=self.engine,
+            desk=self.desk,
+            identities=self.identities,
+            links=self.links,
+            tenant_name=self.tenant_name,
+            secret_key=self.secret_key,
+            helpdesk_base_url=self.helpdesk_base_url,
+            model_label=model_label(self.settings),
+            sandbox_base_url=self.sandbox_base_url,
+        )
+
+
+def model_label(settings: Settings) -> str:
+    """The model that answers, as `build_model` will choose it."""
+    if settings.openai_api_key is None and settings.openai_base_url is None:
+        return STAND_IN_MODEL
+    return f"{settings.llm_model} ({settings.llm_provider})"
 
 
 def build_model(settings: Settings, *, sandbox_base_url: str | None) -> ChatModel:
@@ -129,6 +156,7 @@ async def build_services(
         stack.push_async_callback(model.aclose)
         tenant = await _tenant_name(helpdesk)
         replica = replica_id()
+        sign_in = SignInRouter()
         engine = Engine(
             store=store,
             identities=identities,
@@ -138,7 +166,7 @@ async def build_services(
             config=EngineConfig(
                 tenant_name=tenant, input_token_budget=settings.llm_input_token_budget
             ),
-            link_url=_link_url_for(links, public_url=settings.bot_public_url),
+            link_url=sign_in.url,
             holder=replica,
         )
         yield Services(
@@ -160,8 +188,27 @@ async def build_services(
                 holder=replica,
                 config=RelayConfig(offer_ticket_after_s=settings.handoff_ticket_offer_after_s),
             ),
+            desk=Desk(store=store, helpdesk=helpdesk),
+            sign_in=sign_in,
             sandbox_base_url=sandbox_base,
         )
+
+
+@asynccontextmanager
+async def eval_services(
+    settings: Settings, *, database_url: str | None = None
+) -> AsyncIterator[ChannelServices]:
+    """What `helpdesk-bot eval` drives: the services `serve` builds, as a channel sees them,
+    over a throw-away store unless one is given."""
+    async with AsyncExitStack() as stack:
+        if database_url is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="helpdesk-eval-"))
+            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'eval.db'}"
+        settings = settings.model_copy(update={"database_url": database_url})
+        services = await stack.enter_async_context(
+            build_services(settings, model_stream_delay_s=0.0)
+        )
+        yield services.for_channels()
 
 
 def replica_id() -> str:
@@ -169,25 +216,23 @@ def replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _link_url_for(links: LinkTokens, *, public_url: str) -> LinkUrl:
-    """Slack and Teams users link through a one-time URL; the widget and the terminal sign
-    in where they are, so they never need one (the widget gets its own sign-in form, which
-    it shows for a `LinkRequired`)."""
+class SignInRouter:
+    """Where an unlinked user signs in, asked of the channel they wrote from.
 
-    async def link_url(inbound: Inbound, message_id: int) -> str | None:
-        if inbound.channel == "web":
-            return public_url + WIDGET_SIGN_IN_PATH
-        if inbound.channel == "cli":
-            return None
-        return links.issue_url(
-            channel=inbound.channel,
-            user_key=inbound.user_key,
-            conversation_key=inbound.conversation_key,
-            pending_message_id=message_id,
-            display_name=inbound.display_name,
-        )
+    The engine is built before the channels, so it gets `url`, and each channel the server
+    mounts registers its `sign_in_url` here. A channel with none registered (the terminal,
+    the eval harness) gets no URL, and the engine tells the user how to sign in instead.
+    """
 
-    return link_url
+    def __init__(self) -> None:
+        self._channels: dict[str, LinkUrl] = {}
+
+    def register(self, channel: str, sign_in_url: LinkUrl) -> None:
+        self._channels[channel] = sign_in_url
+
+    async def url(self, inbound: Inbound, message_id: int) -> str | None:
+        sign_in_url = self._channels.get(inbound.channel)
+        return await sign_in_url(inbound, message_id) if sign_in_url is not None else None
 
 
 async def _tenant_name(helpdesk: HelpdeskClient) -> str:

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from adapters.channel import CHANNEL_PACKAGES, Channel, ChannelFactory
 from adapters.compose import Services, build_services
+from adapters.linking.handlers import mount as mount_link_pages
 from adapters.tasks import TaskGroup
 from bot.helpdesk.errors import HelpdeskError
+from bot.linking import Linked
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,19 +38,28 @@ STOP_GRACE_S = 10.0
 SERVICES = web.AppKey("services", Services)
 TASKS = web.AppKey("tasks", TaskGroup)
 
-# A channel mounts its routes (and startup/cleanup hooks) on the app.
-Mount = Callable[[web.Application, Services, TaskGroup], None]
+CHANNELS = web.AppKey("channels", dict[str, Channel])
 
 
-def create_app(services: Services, *, mounts: list[Mount] | None = None) -> web.Application:
+def create_app(
+    services: Services, *, channels: Sequence[ChannelFactory] | None = None
+) -> web.Application:
+    """The one app: health checks, the link pages, and every channel this deployment has
+    (every package in `CHANNEL_PACKAGES`, or just the factories `channels` names, as tests
+    do; a factory returns None when its settings are absent)."""
     app = web.Application(client_max_size=1024**2)
     tasks = TaskGroup()
     app[SERVICES] = services
     app[TASKS] = tasks
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    for mount in mounts if mounts is not None else default_mounts(services.settings):
-        mount(app, services, tasks)
+    shared = services.for_channels()
+    mount_link_pages(app, shared, tasks)
+    factories = channels if channels is not None else default_factories()
+    chosen = [c for c in (factory(shared, tasks) for factory in factories) if c is not None]
+    for channel in chosen:
+        attach(app, services, channel)
+    app[CHANNELS] = {channel.name: channel for channel in chosen}
     if not any(resource.canonical == "/" for resource in app.router.resources()):
         app.router.add_get("/", index)
 
@@ -75,36 +88,23 @@ def create_app(services: Services, *, mounts: list[Mount] | None = None) -> web.
     return app
 
 
-def default_mounts(settings: Settings) -> list[Mount]:
-    """The channels this deployment serves, from its settings."""
-    mounts: list[Mount] = []
-    for module_name in ("adapters.web.app", "adapters.linking.handlers"):
-        mount = _optional_mount(module_name)
-        if mount is not None:
-            mounts.append(mount)
-    if settings.slack_enabled:
-        slack = _optional_mount("adapters.slack.app")
-        if slack is not None:
-            mounts.append(slack)
-    if settings.teams_enabled:
-        teams = _optional_mount("adapters.teams")
-        if teams is not None:
-            mounts.append(teams)
-    return mounts
+def default_factories() -> list[ChannelFactory]:
+    """Every channel package's factory (a package without one is not built yet)."""
+    found = (getattr(importlib.import_module(name), "channel", None) for name in CHANNEL_PACKAGES)
+    return [factory for factory in found if factory is not None]
 
 
-def _optional_mount(module_name: str) -> Mount | None:
-    """A channel module's `mount`, if that channel is part of this build."""
-    import importlib
+def attach(app: web.Application, services: Services, channel: Channel) -> None:
+    """Mount a channel and connect it to the relay, the link tokens and sign-in."""
+    channel.mount(app)
+    services.relay.register_sender(channel.name, channel.deliver)
+    services.sign_in.register(channel.name, channel.sign_in_url)
 
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    mount: Mount = module.mount
-    return mount
+    async def on_linked(linked: Linked) -> None:
+        if linked.claim.channel == channel.name:
+            await channel.on_linked(linked)
+
+    services.links.on_linked(on_linked)
 
 
 async def _maintain(services: Services, stopping: asyncio.Event) -> None:

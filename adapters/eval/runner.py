@@ -15,16 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-from adapters.compose import STAND_IN_MODEL, Services, build_services
+import httpx
+
+from adapters.channel import ChannelServices
 from adapters.eval.expectations import CalledTool, Observation, ShownConfirm, check_turn
 from adapters.eval.scenarios import LoadedScenario, Scenario, Setup, Turn
 from bot.confirmations import render_confirm_text
@@ -41,7 +40,6 @@ from bot.messages import (
     Message,
     Reply,
 )
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -95,41 +93,13 @@ class EvalReport:
 Progress = Callable[[int, int, ScenarioResult], None]
 
 
-def model_label(settings: Settings) -> str:
-    """The model an evaluation measures, as `build_model` will choose it."""
-    if settings.openai_api_key is None and settings.openai_base_url is None:
-        return STAND_IN_MODEL
-    return f"{settings.llm_model} ({settings.llm_provider})"
-
-
-@asynccontextmanager
-async def eval_services(
-    settings: Settings, *, database_url: str | None = None
-) -> AsyncIterator[Services]:
-    """The services `serve` would build, over a throw-away store unless one is given."""
-    async with AsyncExitStack() as stack:
-        if database_url is None:
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="helpdesk-eval-"))
-            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'eval.db'}"
-        settings = settings.model_copy(update={"database_url": database_url})
-        yield await stack.enter_async_context(build_services(settings, model_stream_delay_s=0.0))
-
-
-async def evaluate(
-    settings: Settings,
+async def run_scenarios(
+    services: ChannelServices,
     scenarios: Sequence[LoadedScenario],
     *,
-    database_url: str | None = None,
     progress: Progress | None = None,
 ) -> EvalReport:
     """Run `scenarios` against the configured model and helpdesk; see the module docstring."""
-    async with eval_services(settings, database_url=database_url) as services:
-        return await run_scenarios(services, scenarios, progress=progress)
-
-
-async def run_scenarios(
-    services: Services, scenarios: Sequence[LoadedScenario], *, progress: Progress | None = None
-) -> EvalReport:
     started = time.monotonic()
     runner = ScenarioRunner(services)
     results = []
@@ -140,7 +110,7 @@ async def run_scenarios(
             progress(number, len(scenarios), result)
     helpdesk = "embedded sandbox" if services.sandbox_base_url else services.helpdesk_base_url
     return EvalReport(
-        model=model_label(services.settings),
+        model=services.model_label,
         helpdesk=helpdesk,
         results=tuple(results),
         duration_s=time.monotonic() - started,
@@ -161,7 +131,7 @@ class _Run:
 
 
 class ScenarioRunner:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: ChannelServices) -> None:
         self._services = services
         self._sandbox = services.sandbox_base_url
 
@@ -239,8 +209,8 @@ class ScenarioRunner:
         inbound = self._inbound(run, turn)
         if isinstance(inbound, str):
             return TurnResult(index, turn.label, (inbound,), Observation())
-        store = self._services.store
-        before = await store.find_conversation(CHANNEL, run.conversation_key)
+        desk = self._services.desk
+        before = await desk.find_conversation(CHANNEL, run.conversation_key)
         seq_mark = before.last_seq if before is not None else 0
         statuses = await self._action_statuses(run)
         try:
@@ -285,10 +255,10 @@ class ScenarioRunner:
     async def _observe(
         self, run: _Run, replies: list[Reply], seq_mark: int, statuses: dict[str, str]
     ) -> Observation:
-        store = self._services.store
-        conversation = await store.find_conversation(CHANNEL, run.conversation_key)
+        desk = self._services.desk
+        conversation = await desk.find_conversation(CHANNEL, run.conversation_key)
         messages = (
-            await store.messages_after(conversation.id, after_seq=seq_mark)
+            await desk.messages_after(conversation.id, after_seq=seq_mark)
             if conversation is not None
             else []
         )
@@ -317,7 +287,7 @@ class ScenarioRunner:
         )
 
     async def _confirm(self, reply: ConfirmRequest) -> ShownConfirm:
-        action = await self._services.store.get_pending_action(reply.pending_action_id)
+        action = await self._services.desk.get_pending_action(reply.pending_action_id)
         return ShownConfirm(
             title=reply.title,
             notices=reply.notices,
@@ -348,7 +318,7 @@ class ScenarioRunner:
             return {}
         statuses: dict[str, str] = {}
         for action_id in run.confirm_ids:
-            action = await self._services.store.get_pending_action(action_id)
+            action = await self._services.desk.get_pending_action(action_id)
             if action is not None:
                 statuses[action_id] = action.status
         return statuses
@@ -367,9 +337,8 @@ class ScenarioRunner:
 
     async def _backoffice(self, method: str, path: str, *, json: Any = None) -> Any:
         assert self._sandbox is not None
-        response = await self._services.http.request(
-            method, self._sandbox + path, json=json, timeout=BACKOFFICE_TIMEOUT_S
-        )
+        async with httpx.AsyncClient(timeout=BACKOFFICE_TIMEOUT_S) as http:
+            response = await http.request(method, self._sandbox + path, json=json)
         if response.is_error:
             raise _ScenarioBroken(
                 f"sandbox {method} {path} answered {response.status_code}: {response.text[:200]}"

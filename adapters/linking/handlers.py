@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from adapters.compose import Services
+from adapters.channel import ChannelServices
 from adapters.linking.pages import (
     CONTENT_SECURITY_POLICY,
     CSRF_FIELD,
@@ -75,7 +75,7 @@ SECURITY_HEADERS = {
 }
 
 
-def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
+def mount(app: web.Application, services: ChannelServices, tasks: TaskGroup) -> None:
     pages = LinkPages(services, tasks)
     app.router.add_get("/link/{token}", pages.show)
     app.router.add_post("/link/{token}", pages.submit)
@@ -126,7 +126,7 @@ class FailedSignIns:
 class LinkPages:
     """The handlers; they verify, render and call `links` and `identities`, nothing else."""
 
-    def __init__(self, services: Services, tasks: TaskGroup) -> None:
+    def __init__(self, services: ChannelServices, tasks: TaskGroup) -> None:
         self._services = services
         self._tasks = tasks
         self._csrf = CsrfGuard(services.secret_key)
@@ -318,12 +318,12 @@ class LinkPages:
 
     async def _providers(self, token: str) -> list[ProviderLink]:
         """The helpdesk's OAuth buttons; none if it offers none or does not answer in time."""
-        helpdesk = self._services.helpdesk
+        desk = self._services.desk
         redirect_uri = f"{self._public_url}/link/{token}/oauth"
 
         async def one(key: str, name: str) -> ProviderLink | None:
             try:
-                url = (await helpdesk.oauth_url(key, redirect_uri=redirect_uri)).url
+                url = await desk.oauth_url(key, redirect_uri=redirect_uri)
             except HelpdeskError as exc:
                 log.info("No OAuth URL for provider %s: %s", key, type(exc).__name__)
                 return None
@@ -331,7 +331,7 @@ class LinkPages:
 
         try:
             async with asyncio.timeout(PROVIDERS_TIMEOUT_S):
-                providers = await helpdesk.oauth_providers()
+                providers = await desk.oauth_providers()
                 links = await asyncio.gather(*(one(p.key, p.name) for p in providers))
         except (HelpdeskError, TimeoutError) as exc:
             log.info("OAuth providers unavailable for the link page: %s", type(exc).__name__)

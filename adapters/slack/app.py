@@ -29,7 +29,7 @@ from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.compose import Services
+from adapters.channel import ChannelServices, link_page_url
 from adapters.slack.assistant import AssistantThreads
 from adapters.slack.commands import ConfirmedWrites, SlackCommands
 from adapters.slack.delivery import SlackDelivery
@@ -49,7 +49,7 @@ from adapters.slack.payloads import (
 )
 from adapters.slack.render import render_confirm_working, render_notice
 from adapters.slack.replies import ReplySender, StatusSetter
-from adapters.slack.send import TRANSPORT_ERRORS, build_web_client, open_dm, post_once
+from adapters.slack.send import TRANSPORT_ERRORS, open_dm, post_once
 from adapters.tasks import TaskGroup
 from bot.linking import Linked
 from bot.messages import ActionInvoke, ErrorReply, Inbound, Reply
@@ -63,31 +63,16 @@ SORRY = "Sorry — something went wrong on my side. Please try again in a moment
 CONFIRM_KINDS = ("confirm", "cancel", "comment_instead")
 
 
-def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
-    """Serve Slack on `app`: HTTP events when a signing secret is set, Socket Mode when an
-    app token is set; one Web API client (SLACK_API_URL) opened and closed with the app."""
-    channel = SlackChannel(
-        services=services, tasks=tasks, client=build_web_client(services.settings)
-    )
-    app[SLACK] = channel
-    if channel.verifies_requests:
-        app.router.add_post(EVENTS_PATH, channel.handle_http)
-    elif services.settings.slack_app_token is None:
-        log.error("SLACK_SIGNING_SECRET is empty: not serving %s", EVENTS_PATH)
-    # The handoff relay delivers agent messages into the Slack thread through this sender.
-    services.relay.register_sender(CHANNEL, channel.delivery.deliver)
-    app.on_startup.append(channel.start)
-    app.on_cleanup.append(channel.stop)
-
-
 class SlackChannel:
     """The Bolt app, its listeners, and the turns they start."""
 
-    def __init__(self, *, services: Services, tasks: TaskGroup, client: AsyncWebClient) -> None:
+    def __init__(
+        self, *, services: ChannelServices, tasks: TaskGroup, client: AsyncWebClient
+    ) -> None:
         self.services = services
         self.tasks = tasks
         self.client = client
-        self.store = services.store
+        self.desk = services.desk
         secret = services.settings.slack_signing_secret
         signing_secret = secret.get_secret_value() if secret is not None else ""
         # HTTP is served only with a real secret (an empty key would sign anything);
@@ -104,15 +89,36 @@ class SlackChannel:
         )
         self.writes = ConfirmedWrites(services)
         self.assistant = AssistantThreads(services=services, client=client)
-        self.delivery = SlackDelivery(client=client, store=services.store)
+        self.delivery = SlackDelivery(client=client, desk=services.desk)
         self.home = SlackHome(services=services, client=client, tasks=tasks, writes=self.writes)
         self.commands = SlackCommands(
             services=services, client=client, tasks=tasks, writes=self.writes, turns=self
         )
         self._socket: Any = None  # AsyncSocketModeHandler (untyped methods)
         self._session: aiohttp.ClientSession | None = None
-        services.links.on_linked(self.on_linked)
         self._register()
+
+    # --- the channel seam (adapters.channel) ----------------------------------------------
+
+    name = CHANNEL
+
+    def mount(self, app: web.Application) -> None:
+        """HTTP events when a signing secret is set, Socket Mode when an app token is set;
+        the Web API client's session opens and closes with the app."""
+        app[SLACK] = self
+        if self.verifies_requests:
+            app.router.add_post(EVENTS_PATH, self.handle_http)
+        elif self.services.settings.slack_app_token is None:
+            log.error("SLACK_SIGNING_SECRET is empty: not serving %s", EVENTS_PATH)
+        app.on_startup.append(self.start)
+        app.on_cleanup.append(self.stop)
+
+    async def deliver(self, conversation_key: str, reply: Reply) -> bool:
+        """The relay's sender: agent messages into the user's DM or thread."""
+        return await self.delivery.deliver(conversation_key, reply)
+
+    async def sign_in_url(self, inbound: Inbound, message_id: int) -> str | None:
+        return link_page_url(self.services, inbound, message_id)
 
     def _register(self) -> None:
         assistant = AsyncAssistant()
@@ -160,7 +166,7 @@ class SlackChannel:
         self.tasks.spawn(work, name=name)
 
     async def claim(self, key: str) -> bool:
-        return await self.store.claim_event(CHANNEL, key)
+        return await self.desk.claim(CHANNEL, key)
 
     # --- listeners (acknowledge, spawn, return) --------------------------------------------
 
@@ -227,7 +233,7 @@ class SlackChannel:
 
     async def _user_message(self, message: UserMessage) -> None:
         address = message.address
-        conversation = await self.store.find_conversation(CHANNEL, address.conversation_key)
+        conversation = await self.desk.find_conversation(CHANNEL, address.conversation_key)
         # A thread reply without a mention continues only a thread the bot is in, and only
         # for the person it talks with there (others in the thread talk to each other).
         if (
@@ -332,7 +338,7 @@ class SlackChannel:
         guess = press.address(kind="dm" if (press.channel or "").startswith("D") else "channel")
         if guess is None:
             return None
-        conversation = await self.store.find_conversation(CHANNEL, guess.conversation_key)
+        conversation = await self.desk.find_conversation(CHANNEL, guess.conversation_key)
         stored = SlackAddress.from_dict(conversation.address) if conversation else None
         return stored or guess
 
@@ -352,9 +358,8 @@ class SlackChannel:
     # --- linking --------------------------------------------------------------------------
 
     async def on_linked(self, linked: Linked) -> None:
-        """`LinkTokens.on_linked`: tell the user, then answer the question that waited."""
-        if linked.claim.channel == CHANNEL:
-            self.spawn(self._resume_after_link(linked), name="slack-linked")
+        """A Slack user finished linking: tell them, then answer the question that waited."""
+        self.spawn(self._resume_after_link(linked), name="slack-linked")
 
     async def _resume_after_link(self, linked: Linked) -> None:
         claim = linked.claim
@@ -367,7 +372,7 @@ class SlackChannel:
         note = f"You're linked as **{linked.helpdesk_name}**."
         conversation = None
         if claim.conversation_key is not None:
-            conversation = await self.store.find_conversation(CHANNEL, claim.conversation_key)
+            conversation = await self.desk.find_conversation(CHANNEL, claim.conversation_key)
         address = SlackAddress.from_dict(conversation.address) if conversation else None
         try:
             await self._tell_linked(address, user_id, note, key=f"linked:{claim.jti}")
@@ -408,4 +413,4 @@ class SlackChannel:
 
 SLACK = web.AppKey("slack", SlackChannel)
 
-__all__ = ["EVENTS_PATH", "SLACK", "SlackChannel", "SlackDelivery", "mount"]
+__all__ = ["EVENTS_PATH", "SLACK", "SlackChannel", "SlackDelivery"]

@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.compose import Services
+from adapters.channel import ChannelServices
 from adapters.slack.payloads import CHANNEL, AssistantThreadStarted, SlackAddress
 from adapters.slack.render import active, open_tickets, suggested_prompts, truncate
 from adapters.slack.replies import StatusSetter
@@ -32,7 +32,7 @@ GREETING = (
 
 
 class AssistantThreads:
-    def __init__(self, *, services: Services, client: AsyncWebClient) -> None:
+    def __init__(self, *, services: ChannelServices, client: AsyncWebClient) -> None:
         self._services = services
         self._client = client
 
@@ -42,11 +42,11 @@ class AssistantThreads:
         `say` and `set_prompts` are Bolt's assistant utilities for this thread (they call
         the Web API through the app's client).
         """
-        store = self._services.store
-        if started.event_id and not await store.claim_event(CHANNEL, f"event:{started.event_id}"):
+        desk = self._services.desk
+        if started.event_id and not await desk.claim(CHANNEL, f"event:{started.event_id}"):
             return
         address = started.address
-        await store.get_or_create_conversation(
+        await desk.open_conversation(
             CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
         )
         prompts = await self.live_prompts(address)
@@ -62,13 +62,13 @@ class AssistantThreads:
                 if user is None:
                     return suggested_prompts([], [])
                 outages, tickets = await asyncio.gather(
-                    services.helpdesk.outages(user.auth),
-                    services.helpdesk.list_tickets(user.auth, status="all", limit=20),
+                    services.desk.outages(user),
+                    services.desk.tickets(user, limit=20),
                 )
         except (HelpdeskError, TimeoutError) as exc:
             log.info("No live state for suggested prompts: %s", type(exc).__name__)
             return suggested_prompts([], [])
-        return suggested_prompts(active(outages.outages), open_tickets(tickets.tickets))
+        return suggested_prompts(active(outages), open_tickets(tickets))
 
     async def set_title(self, address: SlackAddress, question: str) -> None:
         """The thread's title in the assistant's history: the user's first question."""

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.compose import Services
+from adapters.channel import ChannelServices
 from adapters.slack.modals import TicketForm, new_ticket_modal, parse_ticket_form, view_values
 from adapters.slack.payloads import (
     CHANNEL,
@@ -83,7 +83,7 @@ class ConfirmedWrites:
     arguments, then the pending action's confirm action executes it, exactly once.
     """
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: ChannelServices) -> None:
         self._services = services
 
     async def propose(
@@ -135,7 +135,7 @@ class SlackCommands:
     def __init__(
         self,
         *,
-        services: Services,
+        services: ChannelServices,
         client: AsyncWebClient,
         tasks: TaskGroup,
         writes: ConfirmedWrites,
@@ -229,19 +229,18 @@ class SlackCommands:
             url = services.links.issue_url(channel=CHANNEL, user_key=key)
             text = "Link your helpdesk account so I can act for you."
             return render_link_required(LinkRequired(url=url, text=text))
-        helpdesk = services.helpdesk
+        desk = services.desk
         if command.name == "tickets":
-            page = await helpdesk.list_tickets(user.auth, status="all", limit=50)
-            current = [ticket for ticket in page.tickets if ticket.status != "closed"]
+            tickets = await desk.tickets(user, limit=50)
+            current = [ticket for ticket in tickets if ticket.status != "closed"]
             return render_tickets(current, heading="Your open tickets")
         if command.name == "ticket":
-            ticket = await helpdesk.find_ticket_by_number(user.auth, int(command.argument))
-            if ticket is None:
+            detail = await desk.ticket(user, int(command.argument))
+            if detail is None:
                 return render_notice(f"I couldn't find ticket {command.argument} among yours.")
-            detail = await helpdesk.get_ticket(user.auth, ticket.ticket_id)
             return Rendered(f"Ticket {detail.ticket_number}", ticket_detail(detail))
         if command.name == "outages":
-            return render_outages((await helpdesk.outages(user.auth)).outages)
+            return render_outages(await desk.outages(user))
         if command.name == "human":
             return await self._talk_to_human(user, team_id=team_id, body=body)
         return render_help()
@@ -280,7 +279,7 @@ class SlackCommands:
             async with asyncio.timeout(JOB_TYPES_TIMEOUT_S):
                 user = await self._services.identities.resolve(CHANNEL, key)
                 if user is not None:
-                    job_types = await self._services.helpdesk.job_types(user.auth)
+                    job_types = await self._services.desk.job_types(user)
         except (HelpdeskError, TimeoutError) as exc:
             log.info("Opening the ticket form without job types: %s", type(exc).__name__)
         try:
@@ -315,7 +314,7 @@ class SlackCommands:
             link = LinkRequired(url=url, text="Link your helpdesk account first, then try again.")
             await self._update(address, render_link_required(link))
             return
-        conversation = await services.store.get_or_create_conversation(
+        conversation = await services.desk.open_conversation(
             CHANNEL, address.conversation_key, user_key=key, address=address.to_dict()
         )
         try:

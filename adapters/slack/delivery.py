@@ -27,6 +27,7 @@ from adapters.slack.render import (
     render_message,
 )
 from adapters.slack.send import TRANSPORT_ERRORS, post_once, slack_error
+from bot.desk import Desk
 from bot.messages import (
     AgentMessage,
     ConfirmRequest,
@@ -36,7 +37,6 @@ from bot.messages import (
     Message,
     Reply,
 )
-from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,12 @@ def delivery_key(conversation_key: str, reply: Reply) -> str:
 class SlackDelivery:
     """`deliver(conversation_key, reply) -> bool` for the handoff relay."""
 
-    def __init__(self, *, client: AsyncWebClient, store: Store) -> None:
+    def __init__(self, *, client: AsyncWebClient, desk: Desk) -> None:
         self._client = client
-        self._store = store
+        self._desk = desk
 
     async def deliver(self, conversation_key: str, reply: Reply) -> bool:
-        conversation = await self._store.find_conversation(CHANNEL, conversation_key)
+        conversation = await self._desk.find_conversation(CHANNEL, conversation_key)
         address = SlackAddress.from_dict(conversation.address) if conversation else None
         if address is None or address.kind == "home":
             log.warning("No Slack address for a conversation; cannot deliver")

@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.compose import Services
+from adapters.channel import ChannelServices
 from adapters.slack.commands import ConfirmedWrites
 from adapters.slack.modals import reject_modal, view_values
 from adapters.slack.payloads import CHANNEL, ButtonPress, SlackAddress, user_key
@@ -137,7 +137,7 @@ class SlackHome:
     def __init__(
         self,
         *,
-        services: Services,
+        services: ChannelServices,
         client: AsyncWebClient,
         tasks: TaskGroup,
         writes: ConfirmedWrites,
@@ -148,7 +148,7 @@ class SlackHome:
         self._writes = writes
 
     async def on_opened(self, *, team_id: str, user_id: str, event_id: str | None) -> None:
-        if event_id and not await self._services.store.claim_event(CHANNEL, f"event:{event_id}"):
+        if event_id and not await self._services.desk.claim(CHANNEL, f"event:{event_id}"):
             return
         await self.publish(team_id=team_id, user_id=user_id)
 
@@ -185,15 +185,15 @@ class SlackHome:
     async def _tickets(self, user: HelpdeskUser) -> list[Ticket] | None:
         try:
             async with asyncio.timeout(HOME_TIMEOUT_S):
-                page = await self._services.helpdesk.list_tickets(user.auth, status="all", limit=50)
+                tickets = await self._services.desk.tickets(user, limit=50)
         except (HelpdeskError, TimeoutError):
             return None
-        return [ticket for ticket in page.tickets if ticket.status != "closed"]
+        return [ticket for ticket in tickets if ticket.status != "closed"]
 
     async def _outages(self, user: HelpdeskUser) -> list[Outage] | None:
         try:
             async with asyncio.timeout(HOME_TIMEOUT_S):
-                return active((await self._services.helpdesk.outages(user.auth)).outages)
+                return active(await self._services.desk.outages(user))
         except (HelpdeskError, TimeoutError):
             return None
 
@@ -202,10 +202,9 @@ class SlackHome:
             return None
         try:
             async with asyncio.timeout(HOME_TIMEOUT_S):
-                page = await self._services.helpdesk.list_approvals(user.auth, limit=MAX_APPROVALS)
+                return await self._services.desk.approvals(user, limit=MAX_APPROVALS)
         except (HelpdeskError, TimeoutError):
             return []
-        return page.tickets
 
     # --- approvals ------------------------------------------------------------------------
 
@@ -220,7 +219,7 @@ class SlackHome:
             except SlackApiError as exc:
                 log.warning("views.open failed: %s", slack_error(exc))
         elif press.action_id == "home:approve" and press.value and press.value.isdigit():
-            if not await self._services.store.claim_event(CHANNEL, press.dedupe_key):
+            if not await self._services.desk.claim(CHANNEL, press.dedupe_key):
                 return
             await self._decide(
                 press.team_id,
@@ -250,7 +249,7 @@ class SlackHome:
     ) -> None:
         if not number.isdigit():
             return
-        if not await self._services.store.claim_event(CHANNEL, f"view:{view}"):
+        if not await self._services.desk.claim(CHANNEL, f"view:{view}"):
             return
         await self._decide(
             team_id,
@@ -274,7 +273,7 @@ class SlackHome:
         if user is None:
             await self.publish(team_id=team_id, user_id=user_id)
             return
-        conversation = await services.store.get_or_create_conversation(
+        conversation = await services.desk.open_conversation(
             CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
         )
         outcome = "That didn't work; please try again."

@@ -21,8 +21,8 @@ Routes
 
 Hosts with a Content-Security-Policy must allow the bot's origin in `script-src`,
 `style-src` and `frame-src`. `WebDelivery.deliver` is registered with the handoff relay
-(`services.relay.register_sender("web", ...)`; also the app key `WEB_DELIVERY`): it pushes
-agent messages into the widget.
+(as the channel's `deliver`; also the app key `WEB_DELIVERY`): it pushes agent messages into
+the widget.
 """
 
 from __future__ import annotations
@@ -37,13 +37,15 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.compose import Services
+from adapters.channel import ChannelServices
 from adapters.tasks import TaskGroup
 from adapters.web.delivery import WebDelivery
 from adapters.web.protocol import OriginPolicy, normalize_origin
 from adapters.web.session import CHANNEL, WidgetSessions, request_origin
 from adapters.web.socket import CLOSE_SIGNED_OUT, WebChat
 from bot.helpdesk.errors import HelpdeskError
+from bot.linking import Linked
+from bot.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 CONFIG_TTL_S = 300.0
 CONFIG_TIMEOUT_S = 5.0
 DEFAULT_PRIMARY = "#1f5fbf"
+WIDGET_SIGN_IN_PATH = "/widget/frame#signin"  # the widget signs in where it is, no link page
 
 WEB_DELIVERY = web.AppKey("web_delivery", WebDelivery)
 WEB_SESSIONS = web.AppKey("web_sessions", WidgetSessions)
@@ -68,64 +71,83 @@ _STATIC = {  # route → (file, content type)
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
-def mount(app: web.Application, services: Services, tasks: TaskGroup) -> None:
-    settings = services.settings
-    origins = OriginPolicy.from_settings(settings.bot_public_url, settings.widget_allowed_origins)
-    delivery = WebDelivery(services.store)
-    sessions = WidgetSessions(
-        store=services.store,
-        identities=services.identities,
-        origins=origins,
-        secure=settings.bot_public_url.lower().startswith("https://"),
-    )
+class WebChannel:
+    """The widget as a `Channel` (`adapters.channel`): pages, session, socket, delivery."""
 
-    async def signed_out(user_key: str) -> None:
-        await delivery.close_conversation(
+    name = CHANNEL
+
+    def __init__(self, services: ChannelServices, tasks: TaskGroup) -> None:
+        settings = services.settings
+        self._services = services
+        self._tasks = tasks
+        self._origins = OriginPolicy.from_settings(
+            settings.bot_public_url, settings.widget_allowed_origins
+        )
+        self.delivery = WebDelivery(services.desk)
+        self.sessions = WidgetSessions(
+            desk=services.desk,
+            identities=services.identities,
+            origins=self._origins,
+            secure=settings.bot_public_url.lower().startswith("https://"),
+        )
+        self.sessions.on_signed_out = self._signed_out
+        self._stopping = asyncio.Event()
+        self._follower: list[asyncio.Task[None]] = []
+
+    async def _signed_out(self, user_key: str) -> None:
+        await self.delivery.close_conversation(
             user_key, frame={"type": "signed_out"}, code=CLOSE_SIGNED_OUT
         )
 
-    sessions.on_signed_out = signed_out
-    chat = WebChat(
-        engine=services.engine,
-        store=services.store,
-        sessions=sessions,
-        delivery=delivery,
-        tasks=tasks,
-    )
-    pages = WidgetPages(services, origins)
-    app[WEB_DELIVERY] = delivery
-    app[WEB_SESSIONS] = sessions
-    services.relay.register_sender(CHANNEL, delivery.deliver)
+    def mount(self, app: web.Application) -> None:
+        services = self._services
+        chat = WebChat(
+            engine=services.engine,
+            desk=services.desk,
+            sessions=self.sessions,
+            delivery=self.delivery,
+            tasks=self._tasks,
+        )
+        pages = WidgetPages(services, self._origins)
+        app[WEB_DELIVERY] = self.delivery
+        app[WEB_SESSIONS] = self.sessions
+        app.router.add_get("/", pages.demo)
+        for path in _STATIC:
+            app.router.add_get(path, pages.static)
+        app.router.add_get("/widget/frame", pages.frame)
+        app.router.add_get("/widget/config", pages.config)
+        app.router.add_get("/widget/session", self.sessions.status)
+        app.router.add_post("/widget/session", self.sessions.sign_in)
+        app.router.add_delete("/widget/session", self.sessions.sign_out)
+        app.router.add_get("/widget/ws", chat.websocket)
+        app.on_startup.append(self._follow)
+        app.on_shutdown.append(self._close_sockets)
 
-    app.router.add_get("/", pages.demo)
-    for path in _STATIC:
-        app.router.add_get(path, pages.static)
-    app.router.add_get("/widget/frame", pages.frame)
-    app.router.add_get("/widget/config", pages.config)
-    app.router.add_get("/widget/session", sessions.status)
-    app.router.add_post("/widget/session", sessions.sign_in)
-    app.router.add_delete("/widget/session", sessions.sign_out)
-    app.router.add_get("/widget/ws", chat.websocket)
+    async def deliver(self, conversation_key: str, reply: Reply) -> bool:
+        return await self.delivery.deliver(conversation_key, reply)
 
-    follower: list[asyncio.Task[None]] = []
-    stopping = asyncio.Event()
+    async def on_linked(self, linked: Linked) -> None:
+        """Widget users sign in inside the panel, never through a link page."""
 
-    async def follow(_: web.Application) -> None:
-        follower.append(asyncio.create_task(delivery.follow(stopping), name="widget-follow"))
+    async def sign_in_url(self, inbound: Inbound, message_id: int) -> str | None:
+        """The widget shows its own sign-in form for this URL (no link page)."""
+        return self._services.settings.bot_public_url + WIDGET_SIGN_IN_PATH
 
-    async def close_sockets(_: web.Application) -> None:
-        stopping.set()  # the follower ends at its next pause, never mid-query
-        await asyncio.gather(*follower, return_exceptions=True)
-        await delivery.close_all()
+    async def _follow(self, _: web.Application) -> None:
+        self._follower.append(
+            asyncio.create_task(self.delivery.follow(self._stopping), name="widget-follow")
+        )
 
-    app.on_startup.append(follow)
-    app.on_shutdown.append(close_sockets)
+    async def _close_sockets(self, _: web.Application) -> None:
+        self._stopping.set()  # the follower ends at its next pause, never mid-query
+        await asyncio.gather(*self._follower, return_exceptions=True)
+        await self.delivery.close_all()
 
 
 class WidgetPages:
     """The static files, the chat frame, the branding config and the demo page."""
 
-    def __init__(self, services: Services, origins: OriginPolicy) -> None:
+    def __init__(self, services: ChannelServices, origins: OriginPolicy) -> None:
         self._services = services
         self._origins = origins
         self._files = {
@@ -197,7 +219,7 @@ class WidgetPages:
         colors: dict[str, str] = {"primary": DEFAULT_PRIMARY}
         try:
             async with asyncio.timeout(CONFIG_TIMEOUT_S):
-                init = await self._services.helpdesk.init()
+                init = await self._services.desk.branding()
         except (HelpdeskError, TimeoutError) as exc:
             log.info("Widget branding falls back to defaults (%s)", type(exc).__name__)
         else:

@@ -27,10 +27,10 @@ from adapters.web.render import (
     reply_text,
 )
 from adapters.web.session import CHANNEL, WidgetUser
+from bot.desk import Desk
 from bot.messages import AgentMessage, Message, Reply
 from bot.store.records import Message as StoredMessage
 from bot.store.records import PendingAction
-from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ class WebDelivery:
     (so it will reach the user) or reached a live socket.
     """
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, desk: Desk) -> None:
+        self._desk = desk
         self._sockets: dict[str, set[LiveSocket]] = defaultdict(set)
         self._conversation_ids: dict[str, int] = {}
 
@@ -98,7 +98,7 @@ class WebDelivery:
     async def conversation_id(self, conversation_key: str) -> int | None:
         cached = self._conversation_ids.get(conversation_key)
         if cached is None:
-            conversation = await self._store.find_conversation(CHANNEL, conversation_key)
+            conversation = await self._desk.find_conversation(CHANNEL, conversation_key)
             if conversation is None:
                 return None
             cached = self._conversation_ids[conversation_key] = conversation.id
@@ -146,7 +146,7 @@ class WebDelivery:
             if conversation_id is None:
                 return
             while upto is None or socket.cursor < upto:
-                rows = await self._store.messages_after(
+                rows = await self._desk.messages_after(
                     conversation_id, after_seq=socket.cursor, limit=REPLAY_PAGE
                 )
                 frames = await self._replay_frames(conversation_id, rows, override or {})
@@ -174,7 +174,7 @@ class WebDelivery:
         their conversation is with a human; runs until `stopping` is set."""
         while not stopping.is_set():
             for key in list(self._sockets):
-                conversation = await self._store.find_conversation(CHANNEL, key)
+                conversation = await self._desk.find_conversation(CHANNEL, key)
                 if conversation is not None and conversation.in_handoff:
                     await self.sync_all(key)
             with contextlib.suppress(TimeoutError):
@@ -195,7 +195,7 @@ class WebDelivery:
         ]
         live = None
         if confirms and confirms[-1].seq not in override:
-            pending = await self._store.latest_pending_action(conversation_id)
+            pending = await self._desk.latest_pending_action(conversation_id)
             # Only the newest confirm row can belong to the newest live pending action.
             if pending is not None and confirms[-1].created_at >= pending.created_at:
                 live = (confirms[-1].seq, pending)
@@ -219,7 +219,7 @@ class WebDelivery:
             meta = row.meta or {}
             if meta.get("kind") != "confirm" or row.seq in override:
                 continue
-            action = await self._store.get_pending_action(str(meta.get("pending_action_id")))
+            action = await self._desk.get_pending_action(str(meta.get("pending_action_id")))
             if action is not None and action.status == "pending" and action.expires_at > now:
                 live[row.seq] = action
         return live
@@ -231,11 +231,11 @@ class WebDelivery:
         if conversation_id is None:
             return None
         if isinstance(reply, (Message, AgentMessage)) and reply.message_id is not None:
-            row = await self._store.get_message(reply.message_id)
+            row = await self._desk.get_message(reply.message_id)
             if row is not None and row.conversation_id == conversation_id:
                 return row.seq
         text = reply_text(reply)
-        for row in reversed(await self._store.recent_messages(conversation_id, limit=20)):
+        for row in reversed(await self._desk.recent_messages(conversation_id, limit=20)):
             if row.role in ("agent", "notice", "assistant") and row.content == text:
                 return row.seq
         return None

@@ -32,9 +32,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.web.protocol import OriginPolicy, RateLimiter
+from bot.desk import Desk
 from bot.helpdesk.errors import AuthError, HelpdeskError, PermissionDenied, RateLimited
 from bot.identity import HelpdeskUser, IdentityService
-from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,13 @@ class WidgetSessions:
     def __init__(
         self,
         *,
-        store: Store,
+        desk: Desk,
         identities: IdentityService,
         origins: OriginPolicy,
         secure: bool,
         ttl: timedelta = SESSION_TTL,
     ) -> None:
-        self._store = store
+        self._desk = desk
         self._identities = identities
         self._origins = origins
         self._secure = secure
@@ -140,10 +140,10 @@ class WidgetSessions:
         if not value or len(value) > 128:
             return None
         session_hash = hash_session(value)
-        session = await self._store.get_web_session(session_hash)
+        session = await self._desk.get_session(session_hash)
         if session is None:
             return None
-        identity = await self._store.get_identity_by_id(session.identity_id)
+        identity = await self._desk.get_identity(session.identity_id)
         if identity is None or identity.channel != CHANNEL:
             return None
         return WidgetUser(
@@ -155,7 +155,7 @@ class WidgetSessions:
         )
 
     async def is_live(self, user: WidgetUser) -> bool:
-        return await self._store.get_web_session(user.session_hash) is not None
+        return await self._desk.get_session(user.session_hash) is not None
 
     # --- handlers ------------------------------------------------------------------------
 
@@ -222,11 +222,11 @@ class WidgetSessions:
                 "Please try again in a minute."
             )  # fmt: skip
         if previous is not None:
-            await self._store.revoke_web_session(previous.session_hash)
+            await self._desk.revoke_session(previous.session_hash)
             if previous.user_key != user_key:
                 await self._retire(previous.user_key)
         value = secrets.token_urlsafe(32)
-        await self._store.create_web_session(
+        await self._desk.create_session(
             hash_session(value),
             identity_id=user.identity_id,
             expires_at=datetime.now(UTC) + self._ttl,
@@ -250,7 +250,7 @@ class WidgetSessions:
             return origin_refused()
         user = await self.current(request)
         if user is not None:
-            await self._store.revoke_web_session(user.session_hash)
+            await self._desk.revoke_session(user.session_hash)
             await self._retire(user.user_key)
         response = web.json_response({"signed_in": False}, headers={"Cache-Control": "no-store"})
         response.headers.add("Set-Cookie", session_cookie("", secure=self._secure, max_age=0))

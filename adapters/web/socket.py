@@ -75,9 +75,9 @@ from adapters.web.render import (
     render_reply,
 )
 from adapters.web.session import CHANNEL, WidgetSessions, origin_refused
+from bot.desk import Desk
 from bot.engine import Engine
 from bot.messages import ActionInvoke, HandoffStatus, Inbound, Message, Reply
-from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,14 @@ class WebChat:
         self,
         *,
         engine: Engine,
-        store: Store,
+        desk: Desk,
         sessions: WidgetSessions,
         delivery: WebDelivery,
         tasks: TaskGroup,
         limiter: RateLimiter | None = None,
     ) -> None:
         self._engine = engine
-        self._store = store
+        self._desk = desk
         self._sessions = sessions
         self._delivery = delivery
         self._tasks = tasks
@@ -158,7 +158,7 @@ class WebChat:
             return hello.last_seq  # a reconnect gets everything it missed, however much
         conversation_id = await self._delivery.conversation_id(socket.conversation_key)
         conversation = (
-            await self._store.get_conversation(conversation_id) if conversation_id else None
+            await self._desk.get_conversation(conversation_id) if conversation_id else None
         )
         return max(0, conversation.last_seq - HISTORY_ROWS) if conversation else 0
 
@@ -166,7 +166,7 @@ class WebChat:
         """Who owns the conversation now, for the header after a reload (None: the bot)."""
         conversation_id = await self._delivery.conversation_id(key)
         conversation = (
-            await self._store.get_conversation(conversation_id) if conversation_id else None
+            await self._desk.get_conversation(conversation_id) if conversation_id else None
         )
         if conversation is None or conversation.owner == "bot":
             return None
@@ -252,13 +252,13 @@ class WebChat:
         if conversation_id is None:
             return None
         if isinstance(reply, Message) and reply.message_id is not None:
-            row = await self._store.get_message(reply.message_id)
+            row = await self._desk.get_message(reply.message_id)
             if row is not None and row.conversation_id == conversation_id:
                 claimed.add(row.id)
                 return row.seq
         # Confirm requests, handoff notes and errors carry no id: the engine stores each as
         # the newest reply to this inbound just before yielding it.
-        for row in reversed(await self._store.replies_for_event(conversation_id, inbound.event_id)):
+        for row in reversed(await self._desk.replies_for_event(conversation_id, inbound.event_id)):
             if row.id not in claimed and row.role in ("assistant", "notice"):
                 claimed.add(row.id)
                 return row.seq

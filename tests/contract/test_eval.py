@@ -17,9 +17,10 @@ import pytest
 import pytest_asyncio
 
 from adapters import cli
-from adapters.compose import Services
+from adapters.channel import ChannelServices
+from adapters.compose import eval_services
 from adapters.eval.report import format_failures
-from adapters.eval.runner import ScenarioRunner, eval_services
+from adapters.eval.runner import ScenarioRunner
 from adapters.eval.scenarios import LoadedScenario, load_scenarios, parse_scenario
 from bot.settings import Settings
 
@@ -53,7 +54,7 @@ def shipped() -> list[object]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def services() -> AsyncIterator[Services]:
+async def services() -> AsyncIterator[ChannelServices]:
     async with eval_services(embedded_settings()) as running:
         assert running.sandbox_base_url is not None, "the embedded sandbox must run"
         yield running
@@ -62,7 +63,7 @@ async def services() -> AsyncIterator[Services]:
 @pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("loaded", shipped())
 async def test_shipped_scenario_passes_with_the_stand_in_model(
-    services: Services, loaded: LoadedScenario
+    services: ChannelServices, loaded: LoadedScenario
 ) -> None:
     result = await ScenarioRunner(services).run(loaded)
 
@@ -75,7 +76,9 @@ def scenario(text: str) -> LoadedScenario:
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_pressing_a_button_that_was_not_shown_fails_the_turn(services: Services) -> None:
+async def test_pressing_a_button_that_was_not_shown_fails_the_turn(
+    services: ChannelServices,
+) -> None:
     result = await ScenarioRunner(services).run(
         scenario(
             """
@@ -95,7 +98,7 @@ turns:
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_a_refused_login_is_an_error_not_a_failure(services: Services) -> None:
+async def test_a_refused_login_is_an_error_not_a_failure(services: ChannelServices) -> None:
     result = await ScenarioRunner(services).run(
         scenario(
             """
@@ -115,7 +118,7 @@ turns: [{say: hi, expect: {writes: 0}}]
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_against_a_real_helpdesk_writes_come_from_confirmed_actions(
-    services: Services,
+    services: ChannelServices,
 ) -> None:
     """Without the sandbox's back office: setup scenarios skip; writes are counted from the
     pending actions that ran, so confirm-before-write is still measured."""

@@ -29,6 +29,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from adapters.channel import link_page_url
 from adapters.compose import STAND_IN_MODEL, Services, build_services
 from adapters.linking import handlers as linking
 from adapters.linking.pages import CSRF_FIELD, safe_link
@@ -133,7 +134,12 @@ class Bot:
 async def bot(services: Services, sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[Bot]:
     announced = Announcements()
     services.links.on_linked(announced)
-    app = create_app(services, mounts=[linking.mount])
+
+    async def link_page(inbound: Inbound, message_id: int) -> str:
+        return link_page_url(services.for_channels(), inbound, message_id)
+
+    services.sign_in.register("slack", link_page)  # what the Slack channel registers
+    app = create_app(services, channels=[])
     async with TestClient(TestServer(app)) as client:
         yield Bot(client, services, sandbox, announced, tmp_path / "bot.db")
 

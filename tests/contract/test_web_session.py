@@ -11,7 +11,7 @@ import pytest
 
 from adapters.compose import build_services
 from adapters.server import create_app
-from adapters.web import app as web
+from adapters.web import channel as web_channel
 from adapters.web.session import hash_session
 from sandbox.runner import RunningSandbox
 from tests.conftest import login
@@ -243,7 +243,7 @@ async def test_demo_page_embeds_the_widget_like_a_customer_page(
 ) -> None:
     settings = settings_for(sandbox, tmp_path, helpdesk_base_url=None, openai_base_url=None)
     async with build_services(settings, model_stream_delay_s=0) as services:
-        app = create_app(services, mounts=[web.mount])
+        app = create_app(services, channels=[web_channel])
         from aiohttp.test_utils import TestClient, TestServer
 
         async with TestClient(TestServer(app)) as client:

@@ -1,6 +1,6 @@
 """Shared pieces of the widget contract tests: the real app over a sandbox, and frame waits.
 
-The app is `create_app(services, mounts=[web.mount])` over services built by
+The app is `create_app(services, channels=[web_channel])` over services built by
 `adapters.compose.build_services` against a fresh sandbox helpdesk and its stand-in model
 (real HTTP, real store on a SQLite file). Frames are read with a deadline, never a sleep.
 """
@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.compose import Services, build_services
 from adapters.server import create_app
-from adapters.web import app as web
+from adapters.web import channel as web_channel
 from adapters.web.session import hash_session
 from bot.settings import Settings
 from sandbox.runner import RunningSandbox
@@ -118,7 +118,7 @@ async def open_web_app(sandbox: RunningSandbox, settings: Settings) -> AsyncIter
         build_services(settings, model_stream_delay_s=0) as services,
         httpx.AsyncClient(timeout=10) as http,
     ):
-        app = create_app(services, mounts=[web.mount])
+        app = create_app(services, channels=[web_channel])
         async with TestClient(TestServer(app)) as client:
             yield WebApp(client=client, services=services, sandbox=sandbox, http=http)
 

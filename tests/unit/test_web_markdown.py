@@ -1,4 +1,4 @@
-"""The widget's Markdown renderer (adapters/web/static/markdown.js) under Node with a minimal fake DOM.
+"""The widget's Markdown renderer (`adapters/web/static/markdown.js`) under Node, fake DOM.
 
 The fake DOM records the tree the renderer builds and throws if any HTML parsing sink
 (`innerHTML`, `outerHTML`, `insertAdjacentHTML`) is touched, so these tests show both the
