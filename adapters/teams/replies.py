@@ -120,6 +120,11 @@ class ReplySender:
         if self._card is not None:
             await self._settle_card("↪ See the reply below.")
 
+    def typed_just_now(self) -> None:
+        """A typing indicator was sent before the turn began; the engine's first Typing
+        need not send another."""
+        self._typed_at = time.monotonic()
+
     async def _typing(self, status: str | None) -> None:
         if status and self.streams and self._card is None:
             await self._open_stream().inform(status)

@@ -33,7 +33,7 @@ from adapters.teams.replies import PressedCard, ReplySender
 from adapters.teams.send import Connector, TeamsSendError, connect
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.linking import Linked
-from bot.messages import ActionInvoke, ErrorReply, Inbound, LinkRequired, Reply, Typing
+from bot.messages import ActionInvoke, ErrorReply, Inbound, LinkRequired, Reply
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class TeamsTurns:
         however the turn ends, and a failure is told to the user (the trace to the log)."""
         sender = ReplySender(connector, card=card)
         if typed:
-            await sender.send(Typing())  # counts as the indicator just sent
+            sender.typed_just_now()
         try:
             async with asyncio.timeout(TURN_DEADLINE_S):
                 async for reply in replies:
@@ -129,6 +129,10 @@ class TeamsTurns:
             except TeamsSendError as exc:
                 log.error("Could not tell the user the turn failed: %s", exc.status)
         finally:
+            # The engine's generator is closed here, in this task, not by the GC later.
+            close = getattr(replies, "aclose", None)
+            if close is not None:
+                await close()
             try:
                 await sender.close()
             except TeamsSendError as exc:

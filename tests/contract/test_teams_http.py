@@ -205,7 +205,9 @@ async def test_the_bots_own_messages_and_empty_text_are_ignored(teams: TeamsHarn
 
 
 async def test_dev_mode_refuses_a_service_url_that_is_not_loopback(teams: TeamsHarness) -> None:
-    body = activity(teams.connector, text="hello", service_url="https://smba.trafficmanager.net/amer/")
+    body = activity(
+        teams.connector, text="hello", service_url="https://smba.trafficmanager.net/amer/"
+    )
     response = await teams.post(body)
     assert response.status_code == 403
     await teams.settle()

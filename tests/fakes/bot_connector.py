@@ -53,6 +53,7 @@ class Failure:
     status: int
     times: int
     retry_after: float | None = None
+    kind: str | None = None  # only activities of this type ("message", "typing")
 
 
 class BotConnectorFake:
@@ -90,10 +91,17 @@ class BotConnectorFake:
     # --- scripting and reading --------------------------------------------------------------
 
     def fail(
-        self, method: str, *, status: int, times: int = 1, retry_after: float | None = None
+        self,
+        method: str,
+        *,
+        status: int,
+        times: int = 1,
+        retry_after: float | None = None,
+        kind: str | None = None,
     ) -> None:
-        """The next `times` calls with `method` answer `status` and change nothing."""
-        self._failures.append(Failure(method, status, times, retry_after))
+        """The next `times` calls with `method` (and activity type `kind`) answer `status`
+        and change nothing."""
+        self._failures.append(Failure(method, status, times, retry_after, kind))
 
     def sent(self, conversation_id: str) -> list[dict[str, Any]]:
         return list(self.activities.get(conversation_id, []))
@@ -125,8 +133,11 @@ class BotConnectorFake:
 
     # --- the REST API -------------------------------------------------------------------
 
-    def _failure(self, method: str) -> Failure | None:
+    def _failure(self, method: str, body: Any) -> Failure | None:
+        kind = body.get("type") if isinstance(body, dict) else None
         for failure in self._failures:
+            if failure.kind not in (None, kind):
+                continue
             if failure.method == method and failure.times > 0:
                 failure.times -= 1
                 return failure
@@ -147,7 +158,7 @@ class BotConnectorFake:
         await self._notify()
 
     async def _refused(self, request: web.Request, body: Any) -> web.Response | None:
-        failure = self._failure(request.method)
+        failure = self._failure(request.method, body)
         if failure is None:
             return None
         await self._record(request, failure.status, body)
@@ -185,7 +196,10 @@ class BotConnectorFake:
         refused = await self._refused(request, body)
         if refused is not None:
             return refused
-        conversation, activity_id = request.match_info["conversation"], request.match_info["activity"]
+        conversation, activity_id = (
+            request.match_info["conversation"],
+            request.match_info["activity"],
+        )
         thread = self.activities.get(conversation, [])
         existing = next((a for a in thread if a.get("id") == activity_id), None)
         if existing is None:
