@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.linking import Linked
 from tests.contract.test_teams_http import (
     BOT_ID,
     CHANNEL_CONV,
@@ -90,18 +91,10 @@ async def test_an_unlinked_user_gets_a_sign_in_card_and_is_answered_after_linkin
     user = await teams.services.identities.link_with_password(
         "teams", claim.user_key, username="jane@acme.example", password="demo-jane"
     )
-    from bot.linking import LinkClaim, Linked
-
-    await teams.services.links.announce(
-        Linked(claim=LinkClaim(**_fields(claim)), helpdesk_name=user.display_name)
-    )
+    await teams.services.links.announce(Linked(claim=claim, helpdesk_name=user.display_name))
     messages = await teams.replies(PERSONAL, count=3)
     assert "linked as" in messages[1]["text"]
     assert "vpn" in messages[2]["text"].lower()
-
-
-def _fields(claim: Any) -> dict[str, Any]:
-    return {name: getattr(claim, name) for name in claim.__slots__}
 
 
 async def test_in_a_channel_the_sign_in_link_goes_to_the_personal_chat(teams: TeamsHarness) -> None:
