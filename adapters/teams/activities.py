@@ -10,139 +10,29 @@ https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/ch
 from __future__ import annotations
 
 import html
-import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import Any
 
-CHANNEL = "teams"
+from adapters.teams.address import (
+    CHANNEL,
+    MESSAGE_ID,
+    ConversationKind,
+    TeamsAddress,
+    base_conversation_id,
+    is_loopback,
+    user_key,
+)
+
 ACTION_KEY = "hb"  # the engine action id inside an Action.Submit / Action.Execute `data`
 VALUE_KEY = "v"  # the action's value, if any
 CREATE_TICKET_COMMAND = "createTicket"  # the message extension's command id (manifest)
 
-ConversationKind = Literal["personal", "channel", "groupChat"]
 
 _AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?>", re.IGNORECASE)
-_MESSAGE_ID = ";messageid="
-
-
-@dataclass(frozen=True, slots=True)
-class TeamsAddress:
-    """Where a conversation lives in Teams; stored as the conversation's `address` so the
-    relay can reach it later (the fields of a Bot Framework ConversationReference)."""
-
-    service_url: str
-    conversation_id: str  # as Teams sent it (a channel thread includes `;messageid=`)
-    kind: ConversationKind
-    tenant_id: str | None
-    user_id: str  # the Bot Framework user id ("29:...")
-    user_name: str | None
-    aad_object_id: str | None
-    bot_id: str
-    bot_name: str | None
-    reply_to: str | None = None  # the activity a reply answers (threads the reply)
-    upn: str | None = None  # userPrincipalName, when Teams told us (TeamsInfo.get_member)
-    channel_id: str = "msteams"
-
-    @property
-    def conversation_key(self) -> str:
-        """Personal and group chats: the conversation id; a channel: the reply chain."""
-        return self.conversation_id
-
-    @property
-    def user_key(self) -> str:
-        return user_key(self.aad_object_id or self.user_id)
-
-    @property
-    def streams(self) -> bool:
-        """Teams streams bot messages only in personal (1:1) chats."""
-        return self.kind == "personal"
-
-    def replying_to(self, activity_id: str | None) -> TeamsAddress:
-        return _replace(self, reply_to=activity_id)
-
-    def with_upn(self, upn: str | None) -> TeamsAddress:
-        return _replace(self, upn=upn or self.upn)
-
-    def reference(self) -> dict[str, Any]:
-        """The ConversationReference JSON for `continue_conversation`."""
-        user: dict[str, Any] = {"id": self.user_id, "name": self.user_name}
-        if self.aad_object_id:
-            user["aadObjectId"] = self.aad_object_id
-        conversation: dict[str, Any] = {
-            "id": self.conversation_id,
-            "conversationType": self.kind,
-            "isGroup": self.kind != "personal",
-        }
-        if self.tenant_id:
-            conversation["tenantId"] = self.tenant_id
-        return {
-            "activityId": self.reply_to,
-            "user": user,
-            "bot": {"id": self.bot_id, "name": self.bot_name},
-            "conversation": conversation,
-            "channelId": self.channel_id,
-            "serviceUrl": self.service_url,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "service_url": self.service_url,
-            "conversation_id": self.conversation_id,
-            "kind": self.kind,
-            "tenant_id": self.tenant_id,
-            "user_id": self.user_id,
-            "user_name": self.user_name,
-            "aad_object_id": self.aad_object_id,
-            "bot_id": self.bot_id,
-            "bot_name": self.bot_name,
-            "reply_to": self.reply_to,
-            "upn": self.upn,
-            "channel_id": self.channel_id,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> TeamsAddress | None:
-        if not data:
-            return None
-        required = [data.get(name) for name in ("service_url", "conversation_id", "user_id")]
-        kind = data.get("kind")
-        if kind not in ("personal", "channel", "groupChat") or not all(
-            isinstance(value, str) and value for value in required
-        ):
-            return None
-
-        def text(name: str) -> str | None:
-            value = data.get(name)
-            return str(value) if isinstance(value, str) and value else None
-
-        return cls(
-            service_url=str(data["service_url"]),
-            conversation_id=str(data["conversation_id"]),
-            kind=kind,
-            tenant_id=text("tenant_id"),
-            user_id=str(data["user_id"]),
-            user_name=text("user_name"),
-            aad_object_id=text("aad_object_id"),
-            bot_id=text("bot_id") or "",
-            bot_name=text("bot_name"),
-            reply_to=text("reply_to"),
-            upn=text("upn"),
-            channel_id=text("channel_id") or "msteams",
-        )
-
-
-def _replace(address: TeamsAddress, **changes: Any) -> TeamsAddress:
-    return TeamsAddress(**(address.to_dict() | changes))
-
-
-def user_key(user_id: str) -> str:
-    """The channel user: the AAD object id (stable across chats and app reinstalls)."""
-    return f"{CHANNEL}:{user_id}"
 
 
 # --- events --------------------------------------------------------------------------------
@@ -272,27 +162,6 @@ def _same_bot(mentioned_id: str, bot_id: str) -> bool:
     return bool(bot_id) and (mentioned_id == bot_id or mentioned_id == bot_id.removeprefix("28:"))
 
 
-def base_conversation_id(conversation_id: str) -> str:
-    return conversation_id.split(_MESSAGE_ID, 1)[0]
-
-
-def is_loopback(service_url: str) -> bool:
-    """True for http(s) URLs on this machine (the emulator, a local fake connector)."""
-    try:
-        parts = urlsplit(service_url)
-    except ValueError:
-        return False
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 # --- the activity -------------------------------------------------------------------------
 
 
@@ -315,12 +184,12 @@ def address_of(activity: Mapping[str, Any]) -> TeamsAddress | None:
     activity_id = str(activity.get("id") or "") or None
     if (
         kind == "channel"
-        and _MESSAGE_ID not in conversation_id
+        and MESSAGE_ID not in conversation_id
         and activity_id
         and activity.get("type") == "message"
     ):
         # A new channel post: its own id roots the reply chain.
-        conversation_id = f"{conversation_id}{_MESSAGE_ID}{activity_id}"
+        conversation_id = f"{conversation_id}{MESSAGE_ID}{activity_id}"
     tenant = conversation.get("tenantId") or _map(
         _map(activity.get("channelData")).get("tenant")
     ).get("id")
@@ -435,35 +304,13 @@ def _text(value: Any) -> str | None:
     return str(value) if isinstance(value, str) and value else None
 
 
-@dataclass(frozen=True, slots=True)
-class TicketForm:
-    """The task module's fields, checked (`errors` names what is missing)."""
-
-    subject: str
-    description: str
-    job_type: str | None
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def arguments(self) -> dict[str, Any]:
-        """The create_ticket tool's arguments (the same the model would propose)."""
-        arguments: dict[str, Any] = {"subject": self.subject, "description": self.description}
-        if self.job_type:
-            arguments["job_type"] = self.job_type
-        return arguments
-
-
-def parse_ticket_form(data: Mapping[str, Any]) -> TicketForm:
-    subject = " ".join(str(data.get("subject") or "").split())[:255]
-    description = str(data.get("description") or "").strip()[:4000]
-    job_type = " ".join(str(data.get("job_type") or "").split())[:100]
-    errors: dict[str, str] = {}
-    if not subject:
-        errors["subject"] = "Please give the ticket a subject."
-    if not description:
-        errors["description"] = "Please describe the problem."
-    return TicketForm(
-        subject=subject,
-        description=description,
-        job_type=job_type or None,
-        errors=errors,
-    )
+__all__ = [
+    "CHANNEL",
+    "TeamsAddress",
+    "address_of",
+    "base_conversation_id",
+    "is_loopback",
+    "parse_activity",
+    "strip_mentions",
+    "user_key",
+]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.teams.activities import ACTION_KEY, VALUE_KEY
-from bot.helpdesk.models import JobType, Outage, Ticket
+from bot.helpdesk.models import Outage, Ticket
 from bot.messages import (
     Action,
     AgentMessage,
@@ -351,72 +351,6 @@ def render_decided(ticket_number: int, outcome: str) -> Card:
     return adaptive_card(
         [text_block(f"Ticket {ticket_number}", weight="Bolder"), text_block(outcome)]
     )
-
-
-# --- the message action's task module ------------------------------------------------------
-
-
-def render_ticket_form(message_text: str, job_types: Sequence[JobType]) -> Card:
-    """The "Create a helpdesk ticket" form, prefilled from the message it was opened on."""
-    first_line = next((line for line in message_text.splitlines() if line.strip()), "")
-    body: list[Card] = [
-        text_block("Create a helpdesk ticket", weight="Bolder", size="Medium"),
-        {
-            "type": "Input.Text",
-            "id": "subject",
-            "label": "Subject",
-            "isRequired": True,
-            "errorMessage": "Please give the ticket a subject.",
-            "maxLength": 255,
-            "value": truncate(first_line, 120),
-        },
-        {
-            "type": "Input.Text",
-            "id": "description",
-            "label": "Description",
-            "isMultiline": True,
-            "isRequired": True,
-            "errorMessage": "Please describe the problem.",
-            "maxLength": 4000,
-            "value": truncate(message_text, 4000),
-        },
-    ]
-    if job_types:
-        body.append(
-            {
-                "type": "Input.ChoiceSet",
-                "id": "job_type",
-                "label": "Job type",
-                "style": "compact",
-                "choices": [{"title": jt.name, "value": jt.name} for jt in job_types[:50]],
-            }
-        )
-    body.append(
-        text_block(
-            "You'll see the ticket once more and confirm it before it is filed.", isSubtle=True
-        )
-    )
-    actions = [{"type": "Action.Submit", "title": "Review ticket", "data": {}}]
-    return adaptive_card(body, actions)
-
-
-def task_continue(card: Card, *, title: str) -> dict[str, Any]:
-    """The invoke answer that opens (or keeps open) a task module with `card`."""
-    return {
-        "task": {
-            "type": "continue",
-            "value": {
-                "title": title,
-                "height": "medium",
-                "width": "medium",
-                "card": {"contentType": ADAPTIVE_CARD, "content": card},
-            },
-        }
-    }
-
-
-def task_message(text: str) -> dict[str, Any]:
-    return {"task": {"type": "message", "value": text}}
 
 
 def invoke_card(card: Card) -> dict[str, Any]:

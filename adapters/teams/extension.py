@@ -28,7 +28,6 @@ from adapters.teams.activities import (
     ExtensionFetch,
     ExtensionSubmit,
     TeamsAddress,
-    parse_ticket_form,
 )
 from adapters.teams.cards import (
     adaptive_card,
@@ -37,11 +36,9 @@ from adapters.teams.cards import (
     render_confirm,
     render_link_required,
     render_notice,
-    render_ticket_form,
-    task_continue,
-    task_message,
     text_block,
 )
+from adapters.teams.forms import parse_ticket_form, render_ticket_form, task_continue, task_message
 from adapters.teams.send import Connector, TeamsSendError
 from adapters.teams.turns import UNAVAILABLE, TeamsTurns
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired

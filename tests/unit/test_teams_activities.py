@@ -19,9 +19,9 @@ from adapters.teams.activities import (
     address_of,
     is_loopback,
     parse_activity,
-    parse_ticket_form,
     strip_mentions,
 )
+from adapters.teams.forms import parse_ticket_form
 
 BOT = "28:bot-app"
 

@@ -20,11 +20,10 @@ from adapters.teams.cards import (
     render_link_required,
     render_message,
     render_outages,
-    render_ticket_form,
     render_tickets,
-    task_continue,
     teams_markdown,
 )
+from adapters.teams.forms import render_ticket_form, task_continue
 from adapters.teams.replies import render_standalone
 from bot.helpdesk.models import JobType, Outage, Ticket
 from bot.messages import (
