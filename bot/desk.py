@@ -56,6 +56,13 @@ class Desk:
             channel, conversation_key, user_key=user_key, address=address
         )
 
+    async def handoff_of_user(self, channel: str, user_key: str) -> Conversation | None:
+        """The user's conversation in `channel` that a human agent owns or is queued for.
+
+        One helpdesk chat belongs to one conversation: a channel routes a user's new
+        thread here while an agent is on the case, instead of starting a second one."""
+        return await self._store.handoff_of_user(channel, user_key)
+
     async def get_conversation(self, conversation_id: int) -> Conversation | None:
         return await self._store.get_conversation(conversation_id)
 

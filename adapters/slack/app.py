@@ -246,6 +246,12 @@ class SlackChannel:
             return
         if not await self.claim(message.dedupe_key):
             return
+        if conversation is None:  # a new thread: is an agent already on this user's case?
+            handoff = await self.desk.handoff_of_user(CHANNEL, address.user_key)
+            held = SlackAddress.from_dict(handoff.address) if handoff else None
+            if held is not None and held.conversation_key != address.conversation_key:
+                await self._pass_to_agent(message, held)
+                return
         stored = SlackAddress.from_dict(conversation.address) if conversation else None
         status: StatusSetter | None = None
         if address.kind == "dm" and stored is not None and stored.kind == "assistant":
@@ -262,6 +268,43 @@ class SlackChannel:
             address=address.to_dict(),
         )
         await self.run_turn(inbound, address, status=status)
+
+    async def _pass_to_agent(self, message: UserMessage, held: SlackAddress) -> None:
+        """One helpdesk chat belongs to one conversation: while an agent owns one of the
+        user's threads, a new DM or mention goes to that thread (the agent reads it there,
+        the model stays out), and the new thread gets a pointer to where the agent is."""
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_key=held.conversation_key,
+            user_key=message.address.user_key,
+            text=message.text,
+            event_id=message.event_id or message.dedupe_key,
+            address=held.to_dict(),
+        )
+        await self.run_turn(inbound, held)
+        where = "the thread where an agent is working with you"
+        try:
+            found = await self.client.chat_getPermalink(
+                channel=held.channel, message_ts=held.thread_ts
+            )
+            where = f"<{found['permalink']}|{where}>"
+        except (SlackApiError, *TRANSPORT_ERRORS, KeyError) as exc:
+            log.info("No permalink for the agent's thread: %s", type(exc).__name__)
+        text = f"I passed your message on to {where}; please continue there."
+        origin = message.address
+        try:
+            if origin.kind == "channel":
+                await self._ephemeral(origin, origin.user_id, text)  # the channel needn't know
+                return
+            await post_once(
+                self.client,
+                channel=origin.channel,
+                thread_ts=origin.thread_ts,
+                rendered=render_notice(text),
+                key=f"routed:{inbound.event_id}",
+            )
+        except (SlackApiError, *TRANSPORT_ERRORS) as exc:
+            log.warning("Could not point the user to the agent's thread: %s", type(exc).__name__)
 
     async def run_turn(
         self,

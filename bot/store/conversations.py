@@ -145,6 +145,19 @@ class ConversationStore(StoreBase):
         async with self._reading() as session:
             return [conversation_from_row(row) for row in await session.scalars(query)]
 
+    async def handoff_of_user(self, channel: str, user_key: str) -> Conversation | None:
+        """The user's conversation in this channel that a human owns or is queued for (the
+        latest, should there be several)."""
+        query = (
+            select(_C)
+            .where(_C.channel == channel, _C.user_key == user_key, _C.owner != "bot")
+            .order_by(_C.owner_changed_at.desc(), _C.id.desc())
+            .limit(1)
+        )
+        async with self._reading() as session:
+            row = await session.scalar(query)
+            return conversation_from_row(row) if row is not None else None
+
     async def _update_conversation(
         self, conversation_id: int, values: Mapping[str, Any], *conditions: Any
     ) -> bool:

@@ -351,6 +351,13 @@ class SlackApiFake:
             "message": posted.as_json(with_metadata=False),
         }
 
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        posted = self.message(str(args.get("channel")), str(args.get("message_ts")))
+        if posted is None:
+            return "message_not_found"
+        link = f"https://acme.slack.example/archives/{posted.channel}/p{posted.ts.replace('.', '')}"
+        return {"channel": posted.channel, "permalink": link}
+
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any] | str:
         posted = self.message(str(args.get("channel")), str(args.get("ts")))
         if posted is None:
