@@ -41,6 +41,13 @@ class TaskGroup:
         if not task.cancelled() and task.exception() is not None:
             log.error("Background task %s failed", task.get_name(), exc_info=task.exception())
 
+    async def idle(self, *, timeout_s: float) -> None:
+        """Wait, without closing, until no task runs (tasks spawned meanwhile included);
+        TimeoutError after `timeout_s`. Tests use it to wait for work after an ack."""
+        async with asyncio.timeout(timeout_s):
+            while self._tasks:
+                await asyncio.wait(set(self._tasks))
+
     async def drain(self, *, grace_s: float) -> None:
         """Stop accepting work, wait up to `grace_s` for what runs, then cancel the rest."""
         self._closing = True

@@ -109,6 +109,11 @@ class WebChannel:
             tasks=self._tasks,
         )
         pages = WidgetPages(services, self._origins)
+
+        async def relinked(user_key: str) -> None:
+            self._tasks.spawn(chat.resume_after_sign_in(user_key), name="web-resume")
+
+        self.sessions.on_relinked = relinked
         app[WEB_DELIVERY] = self.delivery
         app[WEB_SESSIONS] = self.sessions
         app.router.add_get("/", pages.demo)

@@ -44,6 +44,7 @@ SIGN_IN_LIMIT = 10  # attempts per client address per minute
 UNLINK_TIMEOUT_S = 10.0
 
 SignedOut = Callable[[str], Awaitable[None]]  # called with the user key that signed out
+Relinked = Callable[[str], Awaitable[None]]  # the same person signed in again, same key
 
 
 class PasswordSignIn(BaseModel):
@@ -125,6 +126,7 @@ class WidgetSessions:
         self._ttl = ttl
         self._limiter = RateLimiter(limit=SIGN_IN_LIMIT)
         self.on_signed_out: SignedOut | None = None
+        self.on_relinked: Relinked | None = None
 
     @property
     def cookie_name(self) -> str:
@@ -237,6 +239,8 @@ class WidgetSessions:
             "email": user.profile.email,
             "conversation": conversation_tag(user_key),
         }
+        if same_person and self.on_relinked is not None:
+            await self.on_relinked(user_key)  # e.g. answer the question that waited
         response = web.json_response(body, headers={"Cache-Control": "no-store"})
         max_age = int(self._ttl.total_seconds())
         response.headers.add(

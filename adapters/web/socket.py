@@ -242,6 +242,36 @@ class WebChat:
             await self._delivery.publish(key, {"type": "done", "reply_to": client_id})
             await self._delivery.sync_all(key)
 
+    async def resume_after_sign_in(self, key: str) -> None:
+        """Answer the question that made the user sign in again (the helpdesk had refused
+        their refresh): once, and only if the link request is still the newest row — the
+        engine also skips it if the user wrote since. The replies are stored as they come
+        and reach every socket from the store, in order, like any transcript row."""
+        conversation_id = await self._delivery.conversation_id(key)
+        if conversation_id is None:
+            return
+        newest = await self._desk.recent_messages(conversation_id, limit=1)
+        if not newest or (newest[0].meta or {}).get("kind") != "link":
+            return
+        waiting = newest[0].reply_to_id
+        if waiting is None:
+            return
+        await self._delivery.publish(key, {"type": "typing", "status": None})
+        try:
+            async with asyncio.timeout(TURN_TIMEOUT_S):
+                replies = self._engine.resume(
+                    channel=CHANNEL, conversation_key=key, message_id=waiting
+                )
+                async for _ in replies:
+                    pass  # stored by the engine; sent below from the store
+        except Exception:
+            log.exception("Answering the waiting question after sign-in failed")
+            failed = {"type": "error", "code": "failed", "text": FAILED_TEXT, "seq": None}
+            await self._delivery.publish(key, failed)
+        finally:
+            await self._delivery.publish(key, {"type": "done", "reply_to": None})
+            await self._delivery.sync_all(key)
+
     async def _turn_seq(
         self, key: str, reply: Reply, inbound: Inbound, claimed: set[int]
     ) -> int | None:

@@ -126,9 +126,7 @@ class SlackHarness:
 
     async def settle(self) -> None:
         """Wait until every piece of work the events started has finished."""
-        async with asyncio.timeout(60):
-            while len(self.tasks):
-                await asyncio.wait(set(self.tasks._tasks))
+        await self.tasks.idle(timeout_s=60)
 
     async def answer_in(self, channel: str, thread_ts: str, *, count: int = 1) -> list[Posted]:
         """The bot's finished messages in a thread, once there are `count` of them."""

@@ -11,6 +11,7 @@ import asyncio
 import aiohttp
 import pytest
 
+from adapters.server import TASKS
 from adapters.web.app import WEB_DELIVERY
 from bot.messages import AgentMessage, HandoffStatus, Inbound, Message
 from tests.contract.test_web_support import (
@@ -386,3 +387,37 @@ async def test_rows_another_replica_relayed_reach_this_replicas_socket(web_app: 
 
     [agent] = [f for f in await until(ws, lambda f: f["type"] == "agent") if f["type"] == "agent"]
     assert agent["name"] == "Dana Support" and agent["text"] == "Hi, Dana here."
+
+
+async def test_signing_in_again_answers_the_question_that_asked_for_it_once(
+    web_app: WebApp,
+) -> None:
+    """Issue 9, fault 3: as Slack does after linking, the widget answers the waiting
+    question after the user signs in again — without being asked twice, and only once."""
+    await web_app.sign_in()
+    ws = await web_app.connect()
+    await turn(ws, say(VPN))
+    expired = await web_app.http.post(
+        f"{web_app.sandbox.base_url}/sandbox/auth/expire",
+        json={"email": "jane@acme.example", "refresh": True},
+    )
+    expired.raise_for_status()
+    [ask] = of_type(await turn(ws, say("Is the VPN down?")), "signin_required")
+    model_calls = await web_app.model_calls()
+
+    await web_app.sign_in()
+    back = await web_app.connect(last_seq=None)
+    await back.send_json({"type": "hello", "last_seq": ask["seq"]})
+    frames = await until(back, lambda f: f["type"] == "message" and isinstance(f.get("seq"), int))
+
+    assert frames[-1]["seq"] > ask["seq"] and frames[-1]["text"].strip()
+    assert await web_app.model_calls() > model_calls  # answered by the model, not replayed
+    await web_app.client.app[TASKS].idle(timeout_s=30)
+    await web_app.sign_in()  # a second sign-in does not answer it again
+    await web_app.client.app[TASKS].idle(timeout_s=30)
+    rows = await web_app.services.store.messages_after(
+        await web_app.conversation_id(), after_seq=ask["seq"]
+    )
+    assert [row.role for row in rows if row.role == "user"] == []
+    answers = [row for row in rows if row.role == "assistant" and row.meta is not None]
+    assert len(answers) == 1, [(row.seq, row.content[:40]) for row in answers]
