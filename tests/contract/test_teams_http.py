@@ -103,9 +103,7 @@ class TeamsHarness:
 
     async def settle(self) -> None:
         """Wait until every piece of work the activities started has finished."""
-        async with asyncio.timeout(60):
-            while len(self.tasks):
-                await asyncio.wait(set(self.tasks._tasks))
+        await self.tasks.idle(timeout_s=60)
 
     async def replies(self, conversation: str, *, count: int = 1) -> list[dict[str, Any]]:
         """The bot's message activities in a conversation, once there are `count`."""
