@@ -3,10 +3,12 @@
 Nothing else escapes the client: httpx errors, JSON decoding errors and pydantic validation
 errors are translated at the boundary (``raise ... from exc``), so callers catch these only.
 
-    HelpdeskError                    status, method, path, error (the API's "error" text)
-     ├── HelpdeskUnavailable         connect errors, timeouts, 502/503/504 after retries
+    HelpdeskError (a BotError)       status, method, path, error (the API's "error" text)
+     ├── HelpdeskUnavailable         connect errors, timeouts, 502/503/504 after retries; on
+     │    │                          its own it means the write did NOT happen (never sent,
+     │    │                          or refused with 503 before the server acted)
      │    └── OutcomeUnknown         a non-idempotent request may have reached the server
-     │                               (read timeout, dropped connection, 502/503/504): the
+     │                               (read timeout, dropped connection, 502/504): the
      │                               write may or may not have happened, and was NOT retried
      ├── RateLimited                 429 (retry_after: seconds, when the server said)
      ├── AuthError                   401 (bad credentials, rejected refresh token, ...)
@@ -23,6 +25,8 @@ Messages never contain tokens or request bodies; ``error`` is the API's own text
 """
 
 from __future__ import annotations
+
+from bot.errors import BotError
 
 __all__ = [
     "AuthError",
@@ -41,7 +45,7 @@ __all__ = [
 ]
 
 
-class HelpdeskError(Exception):
+class HelpdeskError(BotError):
     """A Helpdesk API call failed; ``status`` is None when no response was received."""
 
     def __init__(

@@ -1,11 +1,16 @@
 """Sends one Helpdesk API request: deadlines, bounded retries, token refresh, error mapping.
 
 Retry policy (the "why" of each rule):
-- A connect-phase failure (ConnectError, ConnectTimeout, PoolTimeout) means the request never
-  left this process, and a 429 means the server refused it: both are retried for ANY request.
-- 502/503/504, read timeouts and dropped connections are retried only for idempotent
-  requests; for a non-idempotent one (creating a ticket, posting a comment) the server may
-  already have acted, so it raises ``OutcomeUnknown`` instead of risking a duplicate.
+- Status codes are classified by what they guarantee about the write:
+  a connect-phase failure (ConnectError, ConnectTimeout, PoolTimeout) means the request never
+  left this process, and 429 and 503 mean the server refused it before acting (RFC 9110
+  15.6.4: "currently unable to handle the request"): all three are retried for ANY request,
+  and when the budget runs out they raise a plain ``HelpdeskUnavailable``/``RateLimited`` —
+  nothing was written, so the caller may say so.
+- 502/504, read timeouts and dropped connections come after the request was sent to something
+  that may have passed it on: retried only for idempotent requests; for a non-idempotent one
+  (creating a ticket, posting a comment) the server may already have acted, so it raises
+  ``OutcomeUnknown`` instead of risking a duplicate.
 - Retries share one budget (default 10 s) measured from the first attempt; a Retry-After
   longer than what is left raises ``RateLimited`` at once instead of sleeping in vain.
 - A 401 on an authenticated call refreshes the user's access token once (single-flight per
@@ -38,7 +43,10 @@ __all__ = ["RetryPolicy", "Transport", "parse_retry_after"]
 
 log = logging.getLogger(__name__)
 
-_GATEWAY_STATUSES = frozenset({502, 503, 504})
+# The request passed a gateway that got no (good) answer upstream: the write may have happened.
+_GATEWAY_STATUSES = frozenset({502, 504})
+# The server refused the request before acting on it: safe to repeat any request.
+_REFUSED_STATUSES = frozenset({503})
 # Raised before a single byte of the request was sent: safe to repeat any request.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -208,9 +216,9 @@ class Transport:
                 "Rate limited", method=method, path=path, error=error, retry_after=retry_after
             )
             raise _Retry(limited, retry_after)
-        if status in _GATEWAY_STATUSES:
+        if status in _GATEWAY_STATUSES or status in _REFUSED_STATUSES:
             error, _ = _error_fields(response)
-            if not idempotent:
+            if not idempotent and status in _GATEWAY_STATUSES:
                 raise OutcomeUnknown(
                     "No answer; the server may have acted on it",
                     method=method,

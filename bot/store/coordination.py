@@ -9,13 +9,24 @@ processes and between replicas sharing a PostgreSQL database:
 
 Lease expiry compares timestamps written by the replicas' own clocks (NTP-synced hosts
 are assumed); keep TTLs well above the expected skew.
+
+A dead holder's leases are taken over at once, not after the TTL: holders are named
+``host:pid:boot`` (``adapters.compose.replica_id``; a turn lock adds ``/token``), so when a
+lease is refused, the refused process checks whether the holder ran on this host and is
+gone — its pid no longer exists (or is a zombie), or the pid is this very process's but the
+boot id is not one this process has used (a restarted container keeps pid 1). Such a lease
+is moved with ``UPDATE ... WHERE holder = <the dead holder>``, so only one taker wins. A
+holder on another host, or named otherwise, is only ever taken over after its TTL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import re
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +53,43 @@ TURN_LOCK_TTL_S = 120.0
 TURN_LOCK_WAIT_S = 30.0
 _FIRST_RETRY_S = 0.01
 _MAX_RETRY_S = 0.25
+
+
+_HOLDER = re.compile(r"^(?P<replica>(?P<host>[^:/]+):(?P<pid>\d+):[^:/]+)(?:/.*)?$")
+#: Replica ids (``host:pid:boot``) this process has acquired leases with: its own, alive.
+_OWN_REPLICAS: set[str] = set()
+
+
+def _remember_own(holder: str) -> None:
+    match = _HOLDER.match(holder)
+    if match is not None and int(match["pid"]) == os.getpid():
+        _OWN_REPLICAS.add(match["replica"])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    try:  # a killed child its parent has not reaped yet still answers signal 0
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only when ``holder`` certainly ran on this host and is gone (see module doc)."""
+    match = _HOLDER.match(holder)
+    if match is None or match["host"] != socket.gethostname():
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return match["replica"] not in _OWN_REPLICAS
+    return pid > 0 and not _pid_alive(pid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +157,7 @@ class CoordinationStore(StoreBase):
         expired, extend it if ``holder`` already holds it. False while another holds it."""
         if ttl_s <= 0:
             raise ValueError("ttl_s must be positive")
+        _remember_own(holder)
         now = resolve_now(now)
         insert = self._insert(_L).values(
             name=name, holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_s)
@@ -123,7 +172,26 @@ class CoordinationStore(StoreBase):
             where=or_(_L.holder == insert.excluded.holder, _L.expires_at <= now),
         ).returning(_L.name)
         async with self._writing() as session:
-            return (await session.scalar(statement)) is not None
+            if (await session.scalar(statement)) is not None:
+                return True
+        return await self._take_from_dead(name, holder, ttl_s=ttl_s, now=now)
+
+    async def _take_from_dead(self, name: str, holder: str, *, ttl_s: float, now: datetime) -> bool:
+        current = await self.get_lease(name)
+        if current is None or current.holder == holder or not holder_is_dead(current.holder):
+            return False
+        statement = (
+            update(_L)
+            .where(_L.name == name, _L.holder == current.holder)
+            .values(holder=holder, acquired_at=now, expires_at=now + timedelta(seconds=ttl_s))
+            .returning(_L.name)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._writing() as session:
+            taken = (await session.scalar(statement)) is not None
+        if taken:
+            logger.warning("took lease %s over from %s (gone)", name, current.holder)
+        return taken
 
     async def renew_lease(
         self, name: str, holder: str, *, ttl_s: float, now: datetime | None = None

@@ -193,14 +193,24 @@ async def test_budget_exhausted_raises_unavailable(
     assert await seen(backoffice, "GET", "/kb/articles") > 2
 
 
-async def test_503_on_a_create_is_outcome_unknown_and_not_retried(
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_gateway_error_on_a_create_is_outcome_unknown_and_not_retried(
+    helpdesk: HelpdeskClient, jane: UserAuth, backoffice: httpx.AsyncClient, status: int
+) -> None:
+    await inject(backoffice, status=status, path_prefix="/tickets", method="POST", count=1)
+    with pytest.raises(OutcomeUnknown) as caught:
+        await helpdesk.create_ticket(jane, subject="Keyboard", description="Sticky keys")
+    assert (caught.value.status, caught.value.method) == (status, "POST")
+    assert await seen(backoffice, "POST", "/tickets") == 1
+
+
+async def test_503_on_a_create_is_retried_because_nothing_was_written(
     helpdesk: HelpdeskClient, jane: UserAuth, backoffice: httpx.AsyncClient
 ) -> None:
     await inject(backoffice, status=503, path_prefix="/tickets", method="POST", count=1)
-    with pytest.raises(OutcomeUnknown) as caught:
-        await helpdesk.create_ticket(jane, subject="Keyboard", description="Sticky keys")
-    assert (caught.value.status, caught.value.method) == (503, "POST")
-    assert await seen(backoffice, "POST", "/tickets") == 1
+    await helpdesk.create_ticket(jane, subject="Keyboard", description="Sticky keys")
+    assert await seen(backoffice, "POST", "/tickets") == 2
+    assert await titled(helpdesk, jane, "Keyboard") == 1
 
 
 async def test_500_is_a_server_error_and_never_retried(
