@@ -21,7 +21,8 @@ import httpx
 
 from adapters.channel import ChannelServices
 from bot.desk import Desk
-from bot.engine import Engine, EngineConfig, LinkUrl
+from bot.config import EngineConfig
+from bot.engine import Engine, LinkUrl
 from bot.handoff import HandoffRelay, RelayConfig
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import HelpdeskError

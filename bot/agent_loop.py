@@ -5,6 +5,9 @@ concurrently, each with its own deadline, and their results go back to the model
 tool is never executed here: it becomes a confirm-request (see `bot.confirmations`) and the
 loop ends, so text inside tool results can never cause a write. Model failures are retried
 within the turn's time, then the caller degrades.
+
+Like a model step (`bot.llm`), a run is one stream: `TextDelta` replies as the model writes,
+then exactly one `LoopResult`; or `ModelGaveUp`, carrying what the run recorded so far.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import prompts
 from bot.context import fit_to_budget, truncate_to_tokens
+from bot.errors import BotError
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.llm import (
     ChatModel,
@@ -60,95 +65,161 @@ class Recorded:
     usage: Usage | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class LoopResult:
-    text: str = ""
-    sources: list[Source] = field(default_factory=list)
-    confirm: ConfirmRequest | None = None
-    handoff_reason: str | None = None
-    recorded: list[Recorded] = field(default_factory=list)
-    steps: int = 0
-    nothing_found: bool = False  # a knowledge-base search came back empty
+    """How a run ended: the answer, what it cites, and what the engine must do next."""
 
+    text: str
+    sources: tuple[Source, ...] = ()
+    confirm: ConfirmRequest | None = None  # a proposed write waiting for the user
+    handoff_reason: str | None = None  # a tool asked for a human
+    recorded: tuple[Recorded, ...] = ()
+    nothing_found: bool = False  # a knowledge search came back empty
+
+
+LoopEvent = ReplyDelta | LoopResult
 
 ProposeWrite = Callable[
     [ToolSpec[Any], str, str], Awaitable[tuple[ConfirmRequest | None, dict[str, Any]]]
 ]
 
 
-class ModelGaveUp(Exception):
+class ModelGaveUp(BotError):
     """The model failed on every attempt within the turn's time; the caller degrades."""
 
-    def __init__(self, last: ModelError, *, streamed_text: str) -> None:
+    def __init__(
+        self, last: ModelError, *, streamed_text: str, recorded: Sequence[Recorded] = ()
+    ) -> None:
         super().__init__(str(last))
         self.last = last
         self.streamed_text = streamed_text
+        self.recorded = tuple(recorded)  # the steps that did complete, to persist
 
 
-async def run_loop(
-    *,
-    model: ChatModel,
-    messages: list[ModelMessage],
-    offered: Sequence[ToolSpec[Any]],
-    registry: ToolRegistry,
-    context: ToolContext,
-    propose_write: ProposeWrite,
-    result: LoopResult,
-    deadline: float,
-    budget: int,
-) -> AsyncIterator[ReplyDelta]:
-    """Run steps until the model answers in text, proposes a write, or the bound is hit.
+@dataclass
+class _Progress:
+    """What a run has gathered so far (private to one run)."""
 
-    Streams text deltas; fills `result` (text, sources, confirm, records) as it goes.
-    Raises `ModelGaveUp` when the model keeps failing.
-    """
-    tools = [spec.schema() for spec in offered]
-    offered_names = {spec.name for spec in offered}
-    primary: list[Source] = []
-    candidates: list[Source] = []
-    while result.steps < MAX_STEPS:
-        result.steps += 1
-        response: ModelResponse | None = None
-        request_messages = fit_to_budget(messages, tools=tools, budget=budget)
-        async for event in _stream_with_retries(model, request_messages, tools, deadline):
-            if isinstance(event, TextDelta):
-                yield ReplyDelta(event.text)
-            else:
-                response = event
-        assert response is not None
-        step = ModelMessage(
-            role="assistant", content=response.text or None, tool_calls=response.tool_calls
+    recorded: list[Recorded] = field(default_factory=list)
+    primary: list[Source] = field(default_factory=list)
+    candidates: list[Source] = field(default_factory=list)
+    confirm: ConfirmRequest | None = None
+    handoff_reason: str | None = None
+    nothing_found: bool = False
+
+    def result(self, text: str) -> LoopResult:
+        sources = self.primary or (self.candidates[:3] if text else [])
+        return LoopResult(
+            text=text,
+            sources=tuple(_dedupe(sources)),
+            confirm=self.confirm,
+            handoff_reason=self.handoff_reason,
+            recorded=tuple(self.recorded),
+            nothing_found=self.nothing_found,
         )
-        messages.append(step)
-        result.recorded.append(Recorded(step, response.usage))
-        if not response.tool_calls:
-            result.text = response.text
-            break
-        outcomes = await _run_calls(
-            response.tool_calls, registry, offered_names, context, propose_write, result
-        )
-        for call, outcome in zip(response.tool_calls, outcomes, strict=True):
+
+
+class AgentLoop:
+    """Runs the model with the registry's tools; one per engine, one `run` per turn."""
+
+    def __init__(self, *, model: ChatModel, tools: ToolRegistry, budget: int) -> None:
+        self._model = model
+        self._tools = tools
+        self._budget = budget
+
+    async def run(
+        self,
+        messages: list[ModelMessage],
+        *,
+        offered: Sequence[ToolSpec[Any]],
+        context: ToolContext,
+        propose_write: ProposeWrite,
+        deadline: float,
+    ) -> AsyncIterator[LoopEvent]:
+        """Steps until the model answers in text, proposes a write, or the bound is hit.
+
+        `messages` grows with each step. Raises `ModelGaveUp` when the model keeps failing.
+        """
+        schemas = [spec.schema() for spec in offered]
+        names = {spec.name for spec in offered}
+        progress = _Progress()
+        for _ in range(MAX_STEPS):
+            response: ModelResponse | None = None
+            try:
+                async for event in self._step(messages, schemas, deadline):
+                    if isinstance(event, TextDelta):
+                        yield ReplyDelta(event.text)
+                    else:
+                        response = event
+            except ModelGaveUp as exc:
+                raise ModelGaveUp(
+                    exc.last, streamed_text=exc.streamed_text, recorded=progress.recorded
+                ) from exc.last
+            assert response is not None
+            step = ModelMessage(
+                role="assistant", content=response.text or None, tool_calls=response.tool_calls
+            )
+            messages.append(step)
+            progress.recorded.append(Recorded(step, response.usage))
+            if not response.tool_calls:
+                yield progress.result(response.text)
+                return
+            outcomes = await self._run_calls(
+                response.tool_calls, names, context, propose_write, progress
+            )
+            self._take_outcomes(messages, response.tool_calls, outcomes, progress)
+            if progress.confirm is not None or progress.handoff_reason is not None:
+                yield progress.result(response.text)
+                return
+        yield progress.result(prompts.reply("turn_out_of_steps"))
+
+    def _step(
+        self, messages: list[ModelMessage], schemas: list[ToolSchema], deadline: float
+    ) -> AsyncIterator[TextDelta | ModelResponse]:
+        request_messages = fit_to_budget(messages, tools=schemas, budget=self._budget)
+        return _stream_with_retries(self._model, request_messages, schemas, deadline)
+
+    @staticmethod
+    def _take_outcomes(
+        messages: list[ModelMessage],
+        calls: Sequence[ToolCall],
+        outcomes: Sequence[ToolOutcome],
+        progress: _Progress,
+    ) -> None:
+        """Gather each result's sources and signals; give the results to the model."""
+        for call, outcome in zip(calls, outcomes, strict=True):
             if outcome.primary_sources:
-                primary.extend(outcome.sources)
+                progress.primary.extend(outcome.sources)
             else:
-                candidates.extend(outcome.sources)
-            if call.name == "search_kb" and outcome.data.get("articles") == []:
-                result.nothing_found = True
-            if outcome.handoff_reason and result.handoff_reason is None:
-                result.handoff_reason = outcome.handoff_reason
+                progress.candidates.extend(outcome.sources)
+            progress.nothing_found = progress.nothing_found or outcome.found_nothing
+            if outcome.handoff_reason and progress.handoff_reason is None:
+                progress.handoff_reason = outcome.handoff_reason
             text = truncate_to_tokens(outcome.as_model_text(), TOOL_RESULT_TOKENS)
             tool_message = ModelMessage(role="tool", content=text, tool_call_id=call.id)
             messages.append(tool_message)
-            result.recorded.append(Recorded(tool_message))
-        if result.confirm is not None or result.handoff_reason is not None:
-            result.text = response.text
-            break
-    else:
-        result.text = result.text or (
-            "I couldn't finish that in the steps I'm allowed. Could you narrow it down, "
-            "or shall I create a ticket?"
-        )
-    result.sources = _dedupe(primary or (candidates[:3] if result.text else []))
+            progress.recorded.append(Recorded(tool_message))
+
+    async def _run_calls(
+        self,
+        calls: tuple[ToolCall, ...],
+        offered: set[str],
+        context: ToolContext,
+        propose_write: ProposeWrite,
+        progress: _Progress,
+    ) -> list[ToolOutcome]:
+        """Reads run concurrently; at most one write is proposed per turn."""
+
+        async def one(call: ToolCall) -> ToolOutcome:
+            spec = self._tools.get(call.name)
+            if spec is None or call.name not in offered:
+                names = ", ".join(sorted(offered))
+                return ToolOutcome({"error": f"unknown tool {call.name!r}; available: {names}"})
+            if spec.needs_confirmation:
+                return await _propose(spec, call, propose_write, progress)
+            return await _run_read(spec, call, context)
+
+        return list(await asyncio.gather(*(one(call) for call in calls)))
 
 
 async def _stream_with_retries(
@@ -186,38 +257,16 @@ def _backoff(exc: ModelError, attempt: int) -> float:
     return random.uniform(0, 0.5 * 2**attempt)
 
 
-async def _run_calls(
-    calls: tuple[ToolCall, ...],
-    registry: ToolRegistry,
-    offered: set[str],
-    context: ToolContext,
-    propose_write: ProposeWrite,
-    result: LoopResult,
-) -> list[ToolOutcome]:
-    """Reads run concurrently; at most one write is proposed per turn."""
-
-    async def one(call: ToolCall) -> ToolOutcome:
-        spec = registry.get(call.name)
-        if spec is None or call.name not in offered:
-            names = ", ".join(sorted(offered))
-            return ToolOutcome({"error": f"unknown tool {call.name!r}; available: {names}"})
-        if spec.needs_confirmation:
-            return await _propose(spec, call, propose_write, result)
-        return await _run_read(spec, call, context)
-
-    return list(await asyncio.gather(*(one(call) for call in calls)))
-
-
 async def _propose(
-    spec: ToolSpec[Any], call: ToolCall, propose_write: ProposeWrite, result: LoopResult
+    spec: ToolSpec[Any], call: ToolCall, propose_write: ProposeWrite, progress: _Progress
 ) -> ToolOutcome:
-    if result.confirm is not None:
+    if progress.confirm is not None:
         return ToolOutcome(
             {"error": "one change at a time: the user must confirm the pending one first"}
         )
     confirm, model_result = await propose_write(spec, call.id, call.arguments)
-    if confirm is not None and result.confirm is None:
-        result.confirm = confirm
+    if confirm is not None and progress.confirm is None:
+        progress.confirm = confirm
     return ToolOutcome(model_result)
 
 

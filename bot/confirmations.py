@@ -6,7 +6,7 @@ or a similar open ticket), stores a pending action with an idempotency key and a
 expiry, and returns a `ConfirmRequest`. `confirm` claims the action atomically in the store,
 so however many times and from however many replicas the confirm arrives, one caller runs
 it. A write whose outcome is unknown (the helpdesk timed out after it may have acted) is
-reconciled by looking for its effect before anyone is told it failed.
+reconciled by looking for its effect (`find_effect`) before anyone is told it failed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError, OutcomeUnknown, ReauthRequired
 from bot.messages import Action, ConfirmField, ConfirmRequest
 from bot.store.records import PendingAction
@@ -61,8 +62,11 @@ async def propose(
     context: ToolContext,
     tool_call_id: str,
     raw_arguments: str,
+    notices: tuple[str, ...] = (),
 ) -> tuple[ConfirmRequest | None, dict[str, Any]]:
-    """A confirm-request for the write, and the result the model sees instead of the write."""
+    """A confirm-request for the write, and the result the model sees instead of the write.
+
+    `notices` go on the card before the preview's own (e.g. why it is offered again)."""
     assert spec.preview is not None
     try:
         args = spec.parse(raw_arguments)
@@ -85,25 +89,13 @@ async def propose(
         arguments=args.model_dump(mode="json"),
         idempotency_key=idempotency_key(conversation_id, tool_call_id, spec.name, raw_arguments),
     )
-    actions = [
-        Action(id=f"confirm:{action.id}", kind="confirm", label="Confirm", style="primary"),
-        Action(id=f"cancel:{action.id}", kind="cancel", label="Cancel"),
-    ]
-    if preview.similar_ticket_number is not None and spec.name == "create_ticket":
-        actions.append(
-            Action(
-                id=f"comment_instead:{action.id}",
-                kind="comment_instead",
-                label=f"Comment on {preview.similar_ticket_number} instead",
-                value=str(preview.similar_ticket_number),
-            )
-        )
+    similar = preview.similar_ticket_number if spec.instead_on_similar is not None else None
     request = ConfirmRequest(
         pending_action_id=action.id,
         title=preview.title,
         fields=tuple(ConfirmField(label, value) for label, value in preview.fields),
-        notices=preview.notices,
-        actions=tuple(actions),
+        notices=(*notices, *preview.notices),
+        actions=confirm_actions(action.id, similar_ticket_number=similar),
     )
     summary = "; ".join(f"{label}: {value}" for label, value in preview.fields)
     model_result: dict[str, Any] = {
@@ -115,12 +107,35 @@ async def propose(
     return request, model_result
 
 
+def confirm_actions(action_id: str, *, similar_ticket_number: int | None) -> tuple[Action, ...]:
+    """Confirm and Cancel, and "comment on the similar ticket instead" when there is one."""
+    actions = [
+        Action(
+            id=f"confirm:{action_id}",
+            kind="confirm",
+            label=prompts.reply("label_confirm"),
+            style="primary",
+        ),
+        Action(id=f"cancel:{action_id}", kind="cancel", label=prompts.reply("label_cancel")),
+    ]
+    if similar_ticket_number is not None:
+        actions.append(
+            Action(
+                id=f"comment_instead:{action_id}",
+                kind="comment_instead",
+                label=prompts.reply("label_comment_instead", number=similar_ticket_number),
+                value=str(similar_ticket_number),
+            )
+        )
+    return tuple(actions)
+
+
 def render_confirm_text(request: ConfirmRequest) -> str:
     """The confirm-request as Markdown, for channels without buttons and for the transcript."""
-    lines = [f"**{request.title}** — please confirm:"]
+    lines = [prompts.reply("confirm_heading", title=request.title)]
     lines += [f"- **{field.label}:** {field.value}" for field in request.fields]
     lines += [f"> {notice}" for notice in request.notices]
-    lines.append("Reply **yes** to confirm or **no** to cancel.")
+    lines.append(prompts.reply("confirm_hint"))
     return "\n".join(lines)
 
 
@@ -135,63 +150,67 @@ async def execute(
     except ReauthRequired:
         raise
     except (OutcomeUnknown, TimeoutError):
-        found = await _reconcile(spec, context, args, action)
+        found = await _reconcile(spec, context, action)
         if found is None:
             return WriteOutcome(
                 ok=False,
-                text="The helpdesk did not answer in time, and I can't tell whether this went "
-                "through. Please check your tickets before trying again.",
+                text=prompts.reply("write_outcome_unknown"),
                 result={"status": "unknown", "tool": spec.name},
             )
         outcome = found
     except HelpdeskError as exc:
         reason = describe_helpdesk_error(exc)
-        return WriteOutcome(ok=False, text=f"That didn't work: {reason}.", result={"error": reason})
-    return _done(spec.name, outcome)
+        return WriteOutcome(
+            ok=False, text=prompts.reply("write_failed", reason=reason), result={"error": reason}
+        )
+    return done(spec, outcome)
+
+
+async def find_effect(
+    action: PendingAction, *, spec: ToolSpec[Any], context: ToolContext
+) -> ToolOutcome | None:
+    """The write's effect in the helpdesk since it was claimed, if the tool can look for it.
+
+    None means "looked, and it did not happen" (or the tool cannot look: `spec.reconcile`
+    is None). A failed lookup raises (HelpdeskError, TimeoutError): nothing is known then.
+    """
+    if spec.reconcile is None:
+        return None
+    args = spec.args.model_validate(action.arguments)
+    since = action.executed_at or action.created_at
+    return await asyncio.wait_for(spec.reconcile(context, args, since), WRITE_TIMEOUT_S)
 
 
 async def _reconcile(
-    spec: ToolSpec[Any], context: ToolContext, args: Any, action: PendingAction
+    spec: ToolSpec[Any], context: ToolContext, action: PendingAction
 ) -> ToolOutcome | None:
-    if spec.reconcile is None:
-        return None
-    since = action.executed_at or action.created_at
     try:
-        return await asyncio.wait_for(spec.reconcile(context, args, since), WRITE_TIMEOUT_S)
+        return await find_effect(action, spec=spec, context=context)
     except (HelpdeskError, TimeoutError) as exc:
         log.warning("Could not reconcile %s after an unknown outcome: %s", spec.name, exc)
         return None
 
 
-def _done(tool: str, outcome: ToolOutcome) -> WriteOutcome:
+def done(spec: ToolSpec[Any], outcome: ToolOutcome) -> WriteOutcome:
+    """A write's outcome as the user reads it (the tool's done text) and the model sees it."""
     data = dict(outcome.data)
     if "error" in data:
-        return WriteOutcome(ok=False, text=f"That didn't work: {data['error']}.", result=data)
-    number = data.get("ticket_number")
-    subject = data.get("subject")
-    texts = {
-        "create_ticket": f"Created ticket **{number}**"
-        + (f" — {subject}" if subject else "")
-        + ("; it now waits for your manager's approval." if data.get("requires_approval") else "."),
-        "create_ticket_from_chat": f"Created ticket **{number}** from this conversation.",
-        "add_ticket_comment": f"Added your comment to ticket **{number}**.",
-        "update_ticket": f"Updated ticket **{number}**.",
-        "approve_ticket": f"Approved ticket **{number}**.",
-        "reject_ticket": f"Rejected ticket **{number}**.",
-    }
-    return WriteOutcome(ok=True, text=texts.get(tool, "Done."), result=data)
+        text = prompts.reply("write_failed", reason=data["error"])
+        return WriteOutcome(ok=False, text=text, result=data)
+    text = spec.done_text(data) if spec.done_text is not None else prompts.reply("write_done")
+    return WriteOutcome(ok=True, text=text, result=data)
+
+
+_STALE = {
+    "done": "write_already_done",
+    "executing": "write_in_progress",
+    "cancelled": "write_was_cancelled",
+    "failed": "write_already_failed",
+}
 
 
 def describe_stale(action: PendingAction | None) -> str:
     """Why a confirm or cancel found nothing to do, in the user's terms."""
     if action is None:
-        return "I couldn't find that request any more."
-    if action.status == "done":
-        return "That's already done."
-    if action.status in ("executing",):
-        return "That's being done right now."
-    if action.status == "cancelled":
-        return "That request was cancelled."
-    if action.status == "failed":
-        return "That request already failed; ask me again if you still need it."
-    return "That request expired. Ask me again if you still need it."
+        return prompts.reply("write_missing")
+    return prompts.reply(_STALE.get(action.status, "write_expired"))

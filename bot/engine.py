@@ -5,55 +5,49 @@ The order is the guarantee:
    step fails; a redelivered platform event is answered from the store, not run again;
 2. take the conversation's turn lock (one turn at a time per conversation, across replicas);
 3. resolve the helpdesk user (unlinked → a link request; a refused refresh → relink);
-4. button presses and typed yes/no answer a pending write (exactly once);
-5. mirror the message into the Helpdesk chat session (the helpdesk keeps the record);
+4. button presses and typed yes/no answer a pending write (exactly once; `bot.pending`);
+5. mirror the message into the Helpdesk chat session (`bot.chat_session`);
 6. while a human owns the conversation, stop there: no model call;
-7. the model ⇄ tools loop (`bot.agent_loop`); writes become confirm-requests;
+7. the model ⇄ tools loop (`bot.answering`, `bot.agent_loop`); writes become confirm-requests;
 8. persist the reply, tool calls and token usage; fold old turns into the summary.
+
+Beside the turns, `settle_interrupted_writes` settles writes a crash left half done
+(`bot.recovery`); the composition root calls it at start and on its maintenance timer.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from bot import confirmations, pending, prompts
-from bot.agent_loop import LoopResult, ModelGaveUp, run_loop
-from bot.context import plan_context
-from bot.conversation_ops import ConversationOps, stored_usage
-from bot.frustration import wants_a_person
+from bot import prompts
+from bot.agent_loop import AgentLoop
+from bot.answering import Answering, offer_actions
+from bot.chat_session import ChatSessions
+from bot.config import EngineConfig
+from bot.escalation import Escalation
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
-from bot.identity import IdentityService
+from bot.history import History
+from bot.identity import UserDirectory
 from bot.llm import ChatModel
 from bot.logcontext import set_log_context
-from bot.messages import (
-    Action,
-    ConfirmRequest,
-    ErrorReply,
-    HandoffStatus,
-    Inbound,
-    LinkRequired,
-    Message,
-    Reply,
-    Typing,
-)
+from bot.messages import ErrorReply, HandoffStatus, Inbound, LinkRequired, Message, Reply, Typing
+from bot.pending import PendingWrites
+from bot.recovery import Notify, Settled, settle_interrupted_writes
 from bot.redact import mask_secrets
 from bot.replay import persist_reply, reply_from_stored
+from bot.side_model import SideModel
 from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
-from bot.tooling import ToolRegistry, ToolSpec
-from bot.turn import Turn
-
-log = logging.getLogger(__name__)
+from bot.tooling import ToolRegistry
+from bot.turn import Turn, say
+from bot.val_ai import ValAi
 
 # The account-link URL for an unlinked channel user; gets the inbound and the id of the
 # stored message that waits, so the channel can answer it once the user is linked.
@@ -61,27 +55,7 @@ LinkUrl = Callable[[Inbound, int], Awaitable[str | None]]
 
 _YES = {"yes", "y", "yeah", "yep", "confirm", "confirmed", "sure", "ok", "okay", "do it",
         "go ahead", "please do", "yes please", "correct"}  # fmt: skip
-MASKED_WARNING = (
-    "I removed what looked like a password or code from your message. Please never share "
-    "those in chat, and change it if it was real."
-)
 _NO = {"no", "n", "nope", "cancel", "stop", "don't", "do not", "no thanks", "never mind"}
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    tenant_name: str = "IT Helpdesk"
-    input_token_budget: int = 8000
-    reply_deadline_s: float = 30.0  # the user gets an answer (maybe degraded) by then
-    turn_timeout_s: float = 60.0
-    val_ai_wait_s: float = 4.0
-
-
-def offer_actions() -> tuple[Action, ...]:
-    return (
-        Action(id="create_ticket", kind="create_ticket", label="Create a ticket"),
-        Action(id="talk_to_human", kind="talk_to_human", label="Talk to a human"),
-    )
 
 
 class Engine:
@@ -91,24 +65,46 @@ class Engine:
         self,
         *,
         store: Store,
-        identities: IdentityService,
+        identities: UserDirectory,
         helpdesk: HelpdeskClient,
         model: ChatModel,
         tools: ToolRegistry,
-        config: EngineConfig = EngineConfig(),
+        config: EngineConfig | None = None,
         link_url: LinkUrl | None = None,
         holder: str | None = None,
     ) -> None:
         self._store = store
         self._identities = identities
         self._helpdesk = helpdesk
-        self._model = model
         self._tools = tools
-        self._config = config
+        self._config = config = config or EngineConfig()
         self._link_url = link_url
         # Names this process in the turn leases (the composition root passes its replica id).
         self._holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._ops = ConversationOps(store=store, helpdesk=helpdesk, model=model, config=config)
+        side = SideModel(model)
+        history = History(store=store, side=side)
+        self._chats = ChatSessions(store=store, helpdesk=helpdesk)
+        escalation = Escalation(
+            store=store, helpdesk=helpdesk, chats=self._chats, history=history, side=side
+        )
+        self._pending = PendingWrites(
+            store=store,
+            helpdesk=helpdesk,
+            tools=tools,
+            chats=self._chats,
+            history=history,
+            escalation=escalation,
+        )
+        self._answering = Answering(
+            store=store,
+            helpdesk=helpdesk,
+            tools=tools,
+            loop=AgentLoop(model=model, tools=tools, budget=config.input_token_budget),
+            history=history,
+            escalation=escalation,
+            val_ai=ValAi(helpdesk=helpdesk, wait_s=config.val_ai_wait_s),
+            config=config,
+        )
 
     async def handle(self, inbound: Inbound) -> AsyncIterator[Reply]:
         conversation = await self._store.get_or_create_conversation(
@@ -128,18 +124,11 @@ class Engine:
                 yield reply
             return
         yield Typing()
-        async with self._store.turn_lock(conversation.id, holder=self._holder):
-            if not created and await self._replayed(conversation.id, inbound.event_id):
-                async for reply in self._replay(conversation.id, inbound.event_id):
-                    yield reply
-                return
-            conversation = await self._store.get_conversation(conversation.id) or conversation
-            try:
-                async for reply in self._turn(conversation, inbound, stored, redaction.found):
-                    yield reply
-            except ReauthRequired:
-                yield await self._link_request(conversation, inbound, stored, relink=True)
-            await self._store.set_message_status(stored.id, "done")
+        async for reply in self._locked_turn(
+            conversation, inbound, stored, masked=redaction.found, redelivered=not created
+        ):
+            yield reply
+        await self._store.set_message_status(stored.id, "done")
 
     async def resume(
         self, *, channel: str, conversation_key: str, message_id: int
@@ -172,25 +161,52 @@ class Engine:
             address=conversation.address or {},
         )
         yield Typing()
+        async for reply in self._locked_turn(conversation, inbound, stored, masked=False):
+            yield reply
+
+    async def settle_interrupted_writes(self, *, notify: Notify) -> list[Settled]:
+        """Settle the writes a crash left `executing` (done or failed, the user told);
+        the composition root calls this at start and on its maintenance timer."""
+        return await settle_interrupted_writes(
+            store=self._store,
+            identities=self._identities,
+            helpdesk=self._helpdesk,
+            tools=self._tools,
+            notify=notify,
+            older_than_s=self._config.interrupted_after_s,
+        )
+
+    # --- steps ---------------------------------------------------------------------------
+
+    async def _locked_turn(
+        self,
+        conversation: Conversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        *,
+        masked: bool,
+        redelivered: bool = False,
+    ) -> AsyncIterator[Reply]:
+        """Run the turn under the conversation's lock; a lost sign-in asks to relink."""
         async with self._store.turn_lock(conversation.id, holder=self._holder):
+            if redelivered and await self._replayed(conversation.id, inbound.event_id):
+                async for reply in self._replay(conversation.id, inbound.event_id):
+                    yield reply
+                return
             current = await self._store.get_conversation(conversation.id) or conversation
             try:
-                async for reply in self._turn(current, inbound, stored, masked=False):
+                async for reply in self._turn(current, inbound, stored, masked):
                     yield reply
             except ReauthRequired:
                 yield await self._link_request(current, inbound, stored, relink=True)
-
-    # --- steps ---------------------------------------------------------------------------
 
     async def _turn(
         self, conversation: Conversation, inbound: Inbound, stored: StoredMessage, masked: bool
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
+            notice = Message(text=prompts.reply("turn_masked_secret"), notice=True)
             warning, _ = await persist_reply(
-                self._store,
-                conversation.id,
-                Message(text=MASKED_WARNING, notice=True),
-                reply_to_id=stored.id,
+                self._store, conversation.id, notice, reply_to_id=stored.id
             )
             yield warning
         user = await self._identities.resolve(inbound.channel, inbound.user_key)
@@ -198,17 +214,13 @@ class Engine:
             yield await self._link_request(conversation, inbound, stored, relink=False)
             return
         turn = Turn(
-            store=self._store,
-            helpdesk=self._helpdesk,
-            tools=self._tools,
-            ops=self._ops,
             conversation=conversation,
             user=user,
             stored=stored,
             deadline=time.monotonic() + self._config.turn_timeout_s,
         )
         if inbound.action is not None:
-            async for reply in pending.on_action(turn, inbound.action):
+            async for reply in self._pending.on_action(turn, inbound.action):
                 yield reply
             return
         verdict = _yes_or_no(stored.content)
@@ -216,105 +228,24 @@ class Engine:
             waiting = await self._store.latest_pending_action(conversation.id)
             if waiting is not None:
                 kind = "confirm" if verdict else "cancel"
-                async for reply in pending.on_pending(turn, kind=kind, action_id=waiting.id):
+                async for reply in self._pending.on_pending(turn, kind=kind, action_id=waiting.id):
                     yield reply
                 return
-        chat_id, mirrored_at = await self._ops.mirror(conversation, user, stored.content)
-        current = await self._store.get_conversation(conversation.id) or conversation
-        if current.owner != "bot":
-            note = "Your message was passed to the agent."
-            if current.owner == "queued":
-                note = "Your message was added to the chat; an agent will see it when they join."
-            yield await turn.say(note, notice=True)
-            return
-        async for reply in self._answer(turn, chat_id, mirrored_at):
+        chat_id, mirrored_at = await self._chats.mirror(conversation, user, stored.content)
+        async for reply in self._bot_or_human(turn, chat_id, mirrored_at):
             yield reply
 
-    async def _answer(
+    async def _bot_or_human(
         self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
     ) -> AsyncIterator[Reply]:
-        started = time.monotonic()
-        conversation, user = turn.conversation, turn.user
-        offered = self._tools.offered(user.capabilities)
-        history = await self._ops.history(conversation)
-        system = prompts.render(
-            "system",
-            tenant_name=self._config.tenant_name,
-            user_name=user.display_name,
-            company_name=user.profile.company_name or "your company",
-            date=datetime.now(UTC).strftime("%A %d %B %Y"),
-        )
-        plan = plan_context(
-            system=system,
-            summary=conversation.summary,
-            history=history,
-            tools=[spec.schema() for spec in offered],
-            budget=self._config.input_token_budget,
-        )
-        context = turn.tool_context(chat_id)
-
-        async def propose(
-            spec: ToolSpec[Any], call_id: str, raw: str
-        ) -> tuple[ConfirmRequest | None, dict[str, Any]]:
-            return await confirmations.propose(
-                self._store,
-                conversation_id=conversation.id,
-                user_key=conversation.user_key,
-                spec=spec,
-                context=context,
-                tool_call_id=call_id,
-                raw_arguments=raw,
-            )
-
-        result = LoopResult()
-        try:
-            async for delta in run_loop(
-                model=self._model,
-                messages=plan.messages,
-                offered=offered,
-                registry=self._tools,
-                context=context,
-                propose_write=propose,
-                result=result,
-                deadline=min(started + self._config.reply_deadline_s, turn.deadline),
-                budget=self._config.input_token_budget,
-            ):
-                yield delta
-        except ModelGaveUp as exc:
-            log.warning("Model gave up after retries (%s); degrading", type(exc.last).__name__)
-            await self._ops.record(conversation.id, result.recorded)
-            yield await self._degraded(turn, chat_id, mirrored_at, exc)
+        """While a human owns (or is asked to take) the conversation, no model call."""
+        current = await self._store.get_conversation(turn.conversation.id) or turn.conversation
+        if current.owner == "bot":
+            async for reply in self._answering.answer(turn, chat_id, mirrored_at):
+                yield reply
             return
-        await self._ops.record(
-            conversation.id, result.recorded[:-1] if result.text else result.recorded
-        )
-        final_usage = result.recorded[-1].usage if result.recorded else None
-        if result.text:
-            # Nothing in the knowledge base, or a frustrated user: offer the ways forward as
-            # buttons, not just words.
-            earlier = [i.message.content or "" for i in history if i.message.role == "user"][:-1]
-            needs_person = wants_a_person(turn.stored.content, earlier)
-            stuck = result.nothing_found and not result.sources
-            offers = offer_actions() if stuck or needs_person else ()
-            answer = Message(text=result.text, sources=tuple(result.sources), actions=offers)
-            yield await turn.reply(answer, feedback=True, usage=stored_usage(final_usage))
-        if result.confirm is not None:
-            yield await turn.say_confirm(result.confirm)
-        if result.handoff_reason is not None:
-            yield await turn.escalate(chat_id, result.handoff_reason)
-        await self._ops.fold(conversation, plan.fold, user, deadline=turn.deadline)
-
-    async def _degraded(
-        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None, failure: ModelGaveUp
-    ) -> Reply:
-        val_ai = await self._ops.val_ai_answer(turn.user, chat_id, mirrored_at)
-        if val_ai:
-            text = f"Here's what the helpdesk's assistant suggests:\n\n{val_ai}"
-        else:
-            text = prompts.load("degraded")
-        if failure.streamed_text:
-            text = failure.streamed_text + "\n\n" + text
-        return await turn.reply(Message(text=text, actions=offer_actions(), degraded=True))
+        name = "turn_added_to_queue" if current.owner == "queued" else "turn_passed_to_agent"
+        yield await say(self._store, turn, prompts.reply(name), notice=True)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -327,22 +258,14 @@ class Engine:
         relink: bool,
     ) -> Reply:
         url = await self._link_url(inbound, stored.id) if self._link_url is not None else None
-        text = (
-            "Your helpdesk sign-in has expired. Please link your account again; "
-            "I'll keep this conversation."
-            if relink
-            else "To help you, I need to connect to your helpdesk account first."
-        )
+        name = "link_expired" if relink else "link_needed"
+        reply: Reply
         if url is None:
-            error = ErrorReply(text=text + " Sign in from the chat widget or ask your admin.")
-            saved_error, _ = await persist_reply(
-                self._store, conversation.id, error, reply_to_id=stored.id
-            )
-            return saved_error
-        link, _ = await persist_reply(
-            self._store, conversation.id, LinkRequired(url=url, text=text), reply_to_id=stored.id
-        )
-        return link
+            reply = ErrorReply(text=prompts.reply(f"{name}_no_url"))
+        else:
+            reply = LinkRequired(url=url, text=prompts.reply(name))
+        saved, _ = await persist_reply(self._store, conversation.id, reply, reply_to_id=stored.id)
+        return saved
 
     async def _replayed(self, conversation_id: int, event_id: str | None) -> bool:
         if event_id is None:
@@ -371,4 +294,4 @@ def _describe_action(inbound: Inbound) -> str:
     return f"[pressed {inbound.action.action_id.split(':', 1)[0]}]"
 
 
-__all__ = ["Engine", "EngineConfig", "HandoffStatus"]
+__all__ = ["Engine", "EngineConfig", "HandoffStatus", "LinkUrl", "offer_actions"]

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot import prompts
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import ChatMessage
@@ -39,10 +40,7 @@ log = logging.getLogger(__name__)
 # A channel's proactive sender: (conversation_key, reply) -> delivered (or durably queued).
 Deliver = Callable[[str, Reply], Awaitable[bool]]
 
-ENDED_MARKER = (
-    "[handoff ended] The human agent has left and you are the assistant again. Do not repeat "
-    "what the agent said; pick up from where the conversation is now."
-)
+ENDED_MARKER = prompts.note("handoff_ended")
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,18 @@ class HandoffRelay:
 
     def register_sender(self, channel: str, deliver: Deliver) -> None:
         self._senders[channel] = deliver
+
+    async def send(self, channel: str, conversation_key: str, reply: Reply) -> bool:
+        """Deliver a stored reply through the channel's proactive sender (e.g. the outcome
+        of an interrupted write); False when the channel has none or delivery failed."""
+        deliver = self._senders.get(channel)
+        if deliver is None:
+            return False
+        try:
+            return await deliver(conversation_key, reply)
+        except Exception:  # a channel's failure is logged here, never the caller's problem
+            log.exception("Proactive delivery to a %s conversation failed", channel)
+            return False
 
     async def run(self) -> None:
         """Scan for conversations in handoff and relay each one this replica can lease,
@@ -212,7 +222,8 @@ class HandoffRelay:
         if await self._store.set_owner(
             conversation.id, expected="queued", new="human", agent_name=name
         ):
-            joined = HandoffStatus(state="joined", text=f"{name} joined", agent_name=name)
+            text = prompts.reply("handoff_joined", name=name)
+            joined = HandoffStatus(state="joined", text=text, agent_name=name)
             await self._tell(conversation, joined, deliver)
 
     async def _back_to_bot(
@@ -225,10 +236,10 @@ class HandoffRelay:
             return
         await self._store.set_helpdesk_chat(conversation.id, None)  # a new chat next time
         await self._store.add_message(conversation.id, role="system", content=ENDED_MARKER)
-        text = "The agent ended the chat. I'm here again if you need anything else."
+        text = prompts.reply("handoff_ended")
         await self._tell(conversation, HandoffStatus(state="ended", text=text), deliver)
         rate = Message(
-            text="How would you rate the help you got? (1-5)",
+            text=prompts.reply("handoff_rate"),
             actions=rating_actions(chat_id),
             notice=True,
         )
@@ -242,15 +253,19 @@ class HandoffRelay:
             return
         if not await self._store.claim_event("handoff-offer", f"{conversation.id}:{chat_id}"):
             return
-        text = (
-            "Nobody has joined yet. I can turn this conversation into a ticket so the "
-            "helpdesk follows up, or you can keep waiting."
-        )
         offer = Message(
-            text=text,
+            text=prompts.reply("handoff_offer_ticket"),
             actions=(
-                Action(id="create_ticket", kind="create_ticket", label="Create a ticket"),
-                Action(id="cancel_handoff", kind="cancel_handoff", label="Stop waiting"),
+                Action(
+                    id="create_ticket",
+                    kind="create_ticket",
+                    label=prompts.reply("label_create_ticket"),
+                ),
+                Action(
+                    id="cancel_handoff",
+                    kind="cancel_handoff",
+                    label=prompts.reply("label_stop_waiting"),
+                ),
             ),
             notice=True,
         )

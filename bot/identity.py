@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -100,6 +101,15 @@ class HelpdeskUser:
     @property
     def display_name(self) -> str:
         return f"{self.profile.first_name} {self.profile.last_name}".strip()
+
+
+class UserDirectory(Protocol):
+    """Who a channel user is on the helpdesk: what the engine needs of `IdentityService`."""
+
+    async def resolve(self, channel: str, user_key: str) -> HelpdeskUser | None:
+        """The linked helpdesk user, or None; raises `ReauthRequired` when the helpdesk
+        refuses the stored sign-in."""
+        ...
 
 
 class IdentityService:

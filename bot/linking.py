@@ -22,6 +22,7 @@ from typing import Literal, TypeVar
 
 import jwt
 
+from bot.errors import BotError
 from bot.identity import derive_key
 from bot.store.store import Store
 
@@ -44,7 +45,7 @@ T = TypeVar("T")
 LinkProblem = Literal["invalid", "expired", "used", "busy"]
 
 
-class LinkError(Exception):
+class LinkError(BotError):
     """A link token that cannot be used; `reason` is safe to show on the page.
 
     `kind` says why: "invalid" (tampered or malformed), "expired", "used", or "busy" (another

@@ -8,7 +8,7 @@ deadlines and the degraded reply.
 
 Errors (one tree, fields not strings)::
 
-    ModelError(provider, detail)
+    ModelError(provider, detail)    a BotError
     ├── ModelTimeout            no complete answer within the request's timeout
     ├── ModelRateLimited        429; retry_after seconds when the server said
     ├── ModelUnavailable        connection failure or 5xx
@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from bot.errors import BotError
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -118,7 +120,7 @@ class ChatModel(Protocol):
 
 
 @dataclass(eq=False)
-class ModelError(Exception):
+class ModelError(BotError):
     provider: str
     detail: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)

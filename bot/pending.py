@@ -2,137 +2,185 @@
 
 A confirm claims the pending action atomically in the store and runs it once; a cancel
 only succeeds while it is still pending; "comment instead" turns a proposed duplicate
-ticket into a proposed comment on the similar ticket. Every outcome is noted for the model.
+ticket into the write its tool declares instead (`ToolSpec.instead_on_similar`). Every
+outcome is noted for the model.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 
-from bot import confirmations
-from bot.conversation_ops import json_arguments
-from bot.helpdesk.errors import HelpdeskError
+from bot import confirmations, prompts
+from bot.chat_session import ChatSessions
+from bot.escalation import Escalation
+from bot.helpdesk.client import HelpdeskClient
+from bot.history import History
 from bot.messages import ActionInvoke, HandoffStatus, Reply
 from bot.store.records import PendingAction
-from bot.turn import Turn
+from bot.store.store import Store
+from bot.tooling import ToolRegistry
+from bot.turn import Turn, reply_to, say
 
-log = logging.getLogger(__name__)
 
+class PendingWrites:
+    """Answers button presses and typed yes/no within a turn (one per engine)."""
 
-async def on_action(turn: Turn, action: ActionInvoke) -> AsyncIterator[Reply]:
-    kind, _, argument = action.action_id.partition(":")
-    if kind in ("confirm", "cancel", "comment_instead"):
-        async for reply in on_pending(turn, kind=kind, action_id=argument, value=action.value):
-            yield reply
-    elif kind == "feedback" and argument.isdigit():
-        await turn.store.set_feedback(
-            turn.conversation.id, int(argument), value=1 if action.value == "up" else -1
+    def __init__(
+        self,
+        *,
+        store: Store,
+        helpdesk: HelpdeskClient,
+        tools: ToolRegistry,
+        chats: ChatSessions,
+        history: History,
+        escalation: Escalation,
+    ) -> None:
+        self._store = store
+        self._helpdesk = helpdesk
+        self._tools = tools
+        self._chats = chats
+        self._history = history
+        self._escalation = escalation
+
+    async def on_action(self, turn: Turn, action: ActionInvoke) -> AsyncIterator[Reply]:
+        kind, _, argument = action.action_id.partition(":")
+        if kind in ("confirm", "cancel", "comment_instead"):
+            async for reply in self.on_pending(
+                turn, kind=kind, action_id=argument, value=action.value
+            ):
+                yield reply
+        elif kind == "feedback" and argument.isdigit():
+            await self._store.set_feedback(
+                turn.conversation.id, int(argument), value=1 if action.value == "up" else -1
+            )
+        elif kind == "talk_to_human":
+            chat_id, _ = await self._chats.ensure_chat(turn.conversation, turn.user)
+            yield await self._escalate(turn, chat_id, prompts.note("user_asked_for_person"))
+        elif kind == "propose":  # a channel form (e.g. a Slack modal) proposes a named write
+            async for reply in self.propose_direct(turn, argument, action.value or "{}"):
+                yield reply
+        elif kind == "cancel_handoff":
+            yield await self._cancel_handoff(turn)
+        elif kind == "rating" and _score(action.value) is not None:
+            await self._store.record_rating(
+                turn.conversation.id, rating_key=argument or "chat", score=_score(action.value) or 0
+            )
+            yield await say(self._store, turn, prompts.reply("button_rating_thanks"))
+        elif (spec := self._tools.proposed_by(kind)) is not None:  # e.g. "Create a ticket"
+            async for reply in self.propose_direct(turn, spec.name, "{}"):
+                yield reply
+        else:
+            yield await say(self._store, turn, prompts.reply("button_inactive"))
+
+    async def on_pending(
+        self, turn: Turn, *, kind: str, action_id: str, value: str | None = None
+    ) -> AsyncIterator[Reply]:
+        if kind in ("cancel", "comment_instead"):
+            async for reply in self._cancel(turn, kind=kind, action_id=action_id, value=value):
+                yield reply
+            return
+        yield await self._confirm(turn, action_id)
+
+    async def propose_direct(
+        self, turn: Turn, tool: str, raw_arguments: str
+    ) -> AsyncIterator[Reply]:
+        """Propose a write the user asked for with a button (no model involved)."""
+        spec = self._tools.get(tool)
+        if spec is None or not spec.needs_confirmation or not spec.allowed(turn.user.capabilities):
+            yield await say(self._store, turn, prompts.reply("button_not_here"))
+            return
+        confirm, model_result = await confirmations.propose(
+            self._store,
+            conversation_id=turn.conversation.id,
+            user_key=turn.conversation.user_key,
+            spec=spec,
+            context=turn.tool_context(self._helpdesk),
+            tool_call_id=f"direct-{turn.stored.id}",
+            raw_arguments=raw_arguments,
         )
-    elif kind == "talk_to_human":
-        chat_id, _ = await turn.ops.ensure_chat(turn.conversation, turn.user)
-        yield await turn.escalate(chat_id, "The user asked to talk to a person.")
-    elif kind == "create_ticket":
-        async for reply in propose_direct(turn, "create_ticket_from_chat", "{}"):
-            yield reply
-    elif kind == "propose":  # a channel form (e.g. a Slack modal) proposes a named write
-        async for reply in propose_direct(turn, argument, action.value or "{}"):
-            yield reply
-    elif kind == "cancel_handoff":
-        yield await _cancel_handoff(turn)
-    elif kind == "rating" and (action.value or "").isdigit() and 1 <= int(action.value or 0) <= 5:
-        await turn.store.record_rating(
-            turn.conversation.id, rating_key=argument or "chat", score=int(action.value or 0)
+        if confirm is None:
+            error = model_result["error"]
+            yield await say(self._store, turn, prompts.reply("button_cannot", error=error))
+            return
+        yield await reply_to(self._store, turn, confirm)
+
+    # --- steps -----------------------------------------------------------------------------
+
+    async def _confirm(self, turn: Turn, action_id: str) -> Reply:
+        store, conversation = self._store, turn.conversation
+        claimed = await store.claim_pending_action(action_id, user_key=conversation.user_key)
+        if claimed is None:
+            current = await store.get_pending_action(action_id)
+            return await say(store, turn, confirmations.describe_stale(current))
+        spec = self._tools.get(claimed.tool_name)
+        if spec is None or not spec.allowed(turn.user.capabilities):
+            await store.complete_pending_action(
+                claimed.id, status="failed", result={"error": "not allowed"}
+            )
+            return await say(store, turn, prompts.reply("write_not_allowed"))
+        outcome = await confirmations.execute(
+            claimed, spec=spec, context=turn.tool_context(self._helpdesk)
         )
-        yield await turn.say("Thanks for the feedback!")
-    else:
-        yield await turn.say("That button is no longer active.")
+        await store.complete_pending_action(
+            claimed.id, status="done" if outcome.ok else "failed", result=dict(outcome.result)
+        )
+        note = prompts.note("write_result", tool=spec.name, result=outcome.result)
+        await self._history.note(conversation.id, note)
+        return await say(store, turn, outcome.text)
 
-
-async def on_pending(
-    turn: Turn, *, kind: str, action_id: str, value: str | None = None
-) -> AsyncIterator[Reply]:
-    store, conversation = turn.store, turn.conversation
-    if kind in ("cancel", "comment_instead"):
+    async def _cancel(
+        self, turn: Turn, *, kind: str, action_id: str, value: str | None
+    ) -> AsyncIterator[Reply]:
+        store, conversation = self._store, turn.conversation
         if not await store.cancel_pending_action(action_id, user_key=conversation.user_key):
             current = await store.get_pending_action(action_id)
-            yield await turn.say(confirmations.describe_stale(current))
+            yield await say(store, turn, confirmations.describe_stale(current))
             return
         if kind == "cancel":
-            await turn.ops.note_outcome(conversation.id, "The user cancelled the change.")
-            yield await turn.say("Cancelled — nothing was changed.")
+            await self._history.note(conversation.id, prompts.note("user_cancelled"))
+            yield await say(store, turn, prompts.reply("write_cancelled"))
             return
         action = await store.get_pending_action(action_id)
-        async for reply in _comment_instead(turn, action, value):
+        async for reply in self._comment_instead(turn, action, value):
             yield reply
-        return
-    claimed = await store.claim_pending_action(action_id, user_key=conversation.user_key)
-    if claimed is None:
-        current = await store.get_pending_action(action_id)
-        yield await turn.say(confirmations.describe_stale(current))
-        return
-    spec = turn.tools.get(claimed.tool_name)
-    if spec is None or not spec.allowed(turn.user.capabilities):
-        await store.complete_pending_action(
-            claimed.id, status="failed", result={"error": "not allowed"}
+
+    async def _comment_instead(
+        self, turn: Turn, action: PendingAction | None, ticket_number: str | None
+    ) -> AsyncIterator[Reply]:
+        spec = self._tools.get(action.tool_name) if action is not None else None
+        if (
+            action is None
+            or spec is None
+            or spec.instead_on_similar is None
+            or not ticket_number
+            or not ticket_number.isdigit()
+        ):
+            yield await say(self._store, turn, prompts.reply("write_missing"))
+            return
+        tool, raw = spec.instead_on_similar(action.arguments, int(ticket_number))
+        async for reply in self.propose_direct(turn, tool, raw):
+            yield reply
+
+    async def _cancel_handoff(self, turn: Turn) -> Reply:
+        """Leave the agent queue (only while nobody has joined yet)."""
+        conversation = turn.conversation
+        if conversation.owner != "queued":
+            return await say(self._store, turn, prompts.reply("handoff_nothing_to_cancel"))
+        if not await self._store.set_owner(conversation.id, expected="queued", new="bot"):
+            return await say(self._store, turn, prompts.reply("handoff_agent_just_joined"))
+        await self._chats.end(conversation, turn.user)
+        await self._history.note(conversation.id, prompts.note("user_stopped_waiting"))
+        return HandoffStatus(state="cancelled", text=prompts.reply("handoff_stopped_waiting"))
+
+    async def _escalate(self, turn: Turn, chat_id: int | None, reason: str) -> Reply:
+        status = await self._escalation.escalate(
+            turn.conversation, turn.user, chat_id, reason, deadline=turn.deadline
         )
-        yield await turn.say("You're not allowed to do that.")
-        return
-    outcome = await confirmations.execute(claimed, spec=spec, context=turn.tool_context())
-    await store.complete_pending_action(
-        claimed.id, status="done" if outcome.ok else "failed", result=dict(outcome.result)
-    )
-    await turn.ops.note_outcome(
-        conversation.id, f"Result of {spec.name} after the user confirmed: {outcome.result}"
-    )
-    yield await turn.say(outcome.text)
+        return await reply_to(self._store, turn, status)
 
 
-async def _cancel_handoff(turn: Turn) -> Reply:
-    """Leave the agent queue (only while nobody has joined yet)."""
-    conversation = turn.conversation
-    if conversation.owner != "queued":
-        return await turn.say("There's no request for an agent to cancel.")
-    if not await turn.store.set_owner(conversation.id, expected="queued", new="bot"):
-        return await turn.say("An agent has just joined; they'll be with you shortly.")
-    if conversation.helpdesk_chat_id is not None:
-        try:
-            await turn.helpdesk.chat_end(turn.user.auth, conversation.helpdesk_chat_id)
-        except HelpdeskError as exc:
-            log.info("Ending the helpdesk chat after a cancelled handoff failed: %s", exc)
-        await turn.store.set_helpdesk_chat(conversation.id, None)
-    await turn.ops.note_outcome(conversation.id, "The user stopped waiting for a human agent.")
-    return HandoffStatus(state="cancelled", text="OK — you're no longer waiting for an agent.")
-
-
-async def _comment_instead(
-    turn: Turn, action: PendingAction | None, ticket_number: str | None
-) -> AsyncIterator[Reply]:
-    if action is None or not ticket_number or not ticket_number.isdigit():
-        yield await turn.say("I couldn't find that request any more.")
-        return
-    description = str(action.arguments.get("description") or action.arguments.get("subject"))
-    raw = json_arguments(ticket_number=int(ticket_number), comment=description)
-    async for reply in propose_direct(turn, "add_ticket_comment", raw):
-        yield reply
-
-
-async def propose_direct(turn: Turn, tool: str, raw_arguments: str) -> AsyncIterator[Reply]:
-    """Propose a write the user asked for with a button (no model involved)."""
-    spec = turn.tools.get(tool)
-    if spec is None or not spec.needs_confirmation or not spec.allowed(turn.user.capabilities):
-        yield await turn.say("You can't do that from here.")
-        return
-    confirm, model_result = await confirmations.propose(
-        turn.store,
-        conversation_id=turn.conversation.id,
-        user_key=turn.conversation.user_key,
-        spec=spec,
-        context=turn.tool_context(),
-        tool_call_id=f"direct-{turn.stored.id}",
-        raw_arguments=raw_arguments,
-    )
-    if confirm is None:
-        yield await turn.say(f"I can't do that: {model_result['error']}")
-        return
-    yield await turn.say_confirm(confirm)
+def _score(value: str | None) -> int | None:
+    """A 1-5 rating from a rating button's value, or None."""
+    if value is not None and value.isdigit() and 1 <= int(value) <= 5:
+        return int(value)
+    return None

@@ -1,7 +1,10 @@
 """Loads prompt text from `prompts/*.md` and renders it with `${name}` placeholders.
 
-Prompt text lives only in `prompts/` (tool descriptions too, in `prompts/tools/`). A
-placeholder left without a value is an error, not a silent blank in front of the model.
+Every word the core writes lives in `prompts/`, so a deployer can reword or translate it
+without touching code: model prompts (`system.md`, `summarize.md`, ...), tool descriptions
+(`tools/`), the sentences users read (`replies/`, via `reply`) and the facts noted for the
+model or the agent (`notes/`, via `note`). A placeholder left without a value is an error,
+not a silent blank in front of the model or the user.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 
+from bot.errors import BotError
 
-class PromptError(LookupError):
+
+class PromptError(BotError, LookupError):
     """A prompt file is missing or a placeholder has no value."""
 
 
@@ -36,6 +41,16 @@ def render(name: str, /, **values: object) -> str:
         return template.substitute({key: str(value) for key, value in values.items()})
     except (KeyError, ValueError) as exc:
         raise PromptError(f"prompt {name!r}: no value for placeholder {exc}") from exc
+
+
+def reply(name: str, /, **values: object) -> str:
+    """A sentence the user reads: `prompts/replies/<name>.md`, rendered."""
+    return render(f"replies/{name}", **values)
+
+
+def note(name: str, /, **values: object) -> str:
+    """A fact written for the model or the agent: `prompts/notes/<name>.md`, rendered."""
+    return render(f"notes/{name}", **values)
 
 
 def placeholders(name: str) -> set[str]:

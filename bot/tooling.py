@@ -6,7 +6,9 @@ what the model sees), the handler, and whether it writes (`needs_confirmation`).
 the helpdesk only through `ToolContext`, with the requesting user's own token. A handler
 returns a `ToolOutcome` (a JSON object for the model, plus any KB sources); a Helpdesk error
 it does not handle becomes a short model-visible `{"error": ...}` here, never an exception in
-the turn.
+the turn. What the core does with a tool is declared here, never decided by its name: a
+write's preview, reconcile, done text and alternative (`ToolSpec`), and a result's sources,
+"found nothing" and handoff request (`ToolOutcome`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot import prompts
+from bot.errors import BotError
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.credentials import UserAuth
 from bot.helpdesk.errors import (
@@ -81,6 +84,7 @@ class ToolOutcome:
     data: Mapping[str, Any]
     sources: tuple[Source, ...] = ()
     primary_sources: bool = False  # True: the answer is drawn from these (an article read)
+    found_nothing: bool = False  # a knowledge search came back empty: offer other ways
     handoff_reason: str | None = None  # escalate_to_human: the engine performs the transfer
     # A write's helpdesk call got no answer (OutcomeUnknown): it may or may not have happened;
     # the engine can ask the spec's `reconcile` before telling the user either way.
@@ -120,6 +124,15 @@ class ToolSpec(Generic[ArgsT]):
     # For writes whose outcome is unknown (the helpdesk timed out after it may have acted):
     # look for the write's effect since `since`; an outcome means it did happen.
     reconcile: Callable[[ToolContext, ArgsT, datetime], Awaitable[ToolOutcome | None]] | None = None
+    # For writes: the sentence the user reads once it is done, from the outcome's data
+    # (None: a plain "Done.").
+    done_text: Callable[[Mapping[str, Any]], str] | None = None
+    # For writes whose preview found a similar ticket: the write to propose instead, as
+    # (tool name, JSON arguments), from this write's arguments and that ticket's number.
+    instead_on_similar: Callable[[Mapping[str, Any], int], tuple[str, str]] | None = None
+    # The button kind (see `bot.messages`) that proposes this write with no arguments,
+    # e.g. "create_ticket" for the tool that files the conversation as a ticket.
+    proposed_by: str | None = None
     description: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -145,7 +158,7 @@ class ToolSpec(Generic[ArgsT]):
             raise ToolArgumentsError(self.name, problems) from exc
 
 
-class ToolArgumentsError(ValueError):
+class ToolArgumentsError(BotError, ValueError):
     """The model called a tool with arguments its schema rejects."""
 
     def __init__(self, tool: str, problems: str) -> None:
@@ -154,7 +167,7 @@ class ToolArgumentsError(ValueError):
         self.problems = problems
 
 
-class PreviewError(Exception):
+class PreviewError(BotError):
     """A proposed write cannot be shown for confirmation (no such ticket, not pending, ...).
 
     `message` is a short sentence safe for the model and the user ("ticket 3018 not found").
@@ -205,6 +218,13 @@ class ToolRegistry:
 
     def get(self, name: str) -> ToolSpec[Any] | None:
         return self._specs.get(name)
+
+    def proposed_by(self, button_kind: str) -> ToolSpec[Any] | None:
+        """The write a button of this kind proposes, if a tool declares one."""
+        for spec in self._specs.values():
+            if spec.proposed_by == button_kind:
+                return spec
+        return None
 
     def offered(self, capabilities: Capabilities) -> list[ToolSpec[Any]]:
         return [spec for spec in self._specs.values() if spec.allowed(capabilities)]

@@ -1,8 +1,8 @@
-"""One turn's context: who is talking, in which conversation, answering which message.
+"""One turn as a plain value: who is talking, in which conversation, answering which message.
 
-The engine builds a `Turn` once the user is resolved; the step modules (`bot.engine`,
-`bot.pending`) use it to persist and emit replies addressed to the stored inbound message,
-so a redelivered event can be answered from the store.
+The engine builds a `Turn` once the user is resolved and hands it to the steps that decide
+the turn (`bot.pending`, `bot.answering`). `reply_to` and `say` persist a reply addressed to
+the turn's stored inbound message, so a redelivered event can be answered from the store.
 """
 
 from __future__ import annotations
@@ -10,53 +10,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.conversation_ops import ConversationOps
 from bot.helpdesk.client import HelpdeskClient
 from bot.identity import HelpdeskUser
-from bot.messages import ConfirmRequest, HandoffStatus, Message
+from bot.messages import Message
 from bot.replay import ReplyT, persist_reply
 from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
-from bot.tooling import ToolContext, ToolRegistry
+from bot.tooling import ToolContext
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
-    store: Store
-    helpdesk: HelpdeskClient
-    tools: ToolRegistry
-    ops: ConversationOps
     conversation: Conversation
     user: HelpdeskUser
     stored: StoredMessage  # the inbound message this turn answers
     deadline: float  # time.monotonic() by which the whole turn must be done
 
-    def tool_context(self, chat_id: int | None = None) -> ToolContext:
+    def tool_context(self, helpdesk: HelpdeskClient, chat_id: int | None = None) -> ToolContext:
+        """What the turn's tools may use: the helpdesk as this user, in this chat."""
         return ToolContext(
-            helpdesk=self.helpdesk,
+            helpdesk=helpdesk,
             auth=self.user.auth,
             profile=self.user.profile,
             capabilities=self.user.capabilities,
             chat_id=chat_id if chat_id is not None else self.conversation.helpdesk_chat_id,
         )
 
-    async def reply(self, reply: ReplyT, **options: Any) -> ReplyT:
-        """Persist a reply to this turn's inbound message; returns it with its message id."""
-        saved, _ = await persist_reply(
-            self.store, self.conversation.id, reply, reply_to_id=self.stored.id, **options
-        )
-        return saved
 
-    async def say(self, text: str, *, notice: bool = False) -> Message:
-        """Persist and return a short message answering this turn's inbound message."""
-        return await self.reply(Message(text=text, notice=notice))
+async def reply_to(store: Store, turn: Turn, reply: ReplyT, **options: Any) -> ReplyT:
+    """Persist a reply to the turn's inbound message; returns it with its message id."""
+    saved, _ = await persist_reply(
+        store, turn.conversation.id, reply, reply_to_id=turn.stored.id, **options
+    )
+    return saved
 
-    async def say_confirm(self, confirm: ConfirmRequest) -> ConfirmRequest:
-        return await self.reply(confirm)
 
-    async def escalate(self, chat_id: int | None, reason: str) -> HandoffStatus:
-        status = await self.ops.escalate(
-            self.conversation, self.user, chat_id, reason, deadline=self.deadline
-        )
-        return await self.reply(status)
+async def say(store: Store, turn: Turn, text: str, *, notice: bool = False) -> Message:
+    """Persist and return a short message answering the turn's inbound message."""
+    return await reply_to(store, turn, Message(text=text, notice=notice))

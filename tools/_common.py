@@ -7,12 +7,13 @@ can ask the user to link their account again. Previews fail with `PreviewError` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import Field
 
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError, NotFound, OutcomeUnknown, ReauthRequired
 from bot.helpdesk.models import Ticket
 from bot.tooling import (
@@ -34,6 +35,15 @@ OPEN_STATUSES: frozenset[str] = frozenset({"open", "in_progress", "on_hold"})
 
 PRIORITY_LABELS = {1: "critical", 2: "high", 3: "normal", 4: "low", 5: "lowest"}
 PRIORITY_HELP = "1 critical, 2 high, 3 normal, 4 low, 5 lowest"
+
+
+def done_reply(name: str) -> Callable[[Mapping[str, Any]], str]:
+    """A write's done text: `prompts/replies/<name>.md` with the outcome's ticket number."""
+
+    def text(data: Mapping[str, Any]) -> str:
+        return prompts.reply(name, number=data.get("ticket_number"))
+
+    return text
 
 
 def truncate(text: str | None, limit: int) -> str:

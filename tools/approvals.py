@@ -9,7 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.helpdesk.errors import HelpdeskError, NotFound
 from bot.helpdesk.models import Ticket
 from bot.tooling import PreviewError, ToolContext, ToolOutcome, ToolSpec, WritePreview
-from tools._common import MAX_ITEMS, TicketNumber, failed, iso, may_approve, preview_failed
+from tools._common import (
+    MAX_ITEMS,
+    TicketNumber,
+    done_reply,
+    failed,
+    iso,
+    may_approve,
+    preview_failed,
+)
 
 PAGE = 100  # the API's maximum `limit`
 MAX_PAGES = 10
@@ -153,6 +161,7 @@ def approval_tools() -> list[ToolSpec[Any]]:
             needs_confirmation=True,
             allowed=may_approve,
             preview=preview_approve_ticket,
+            done_text=done_reply("done_approve_ticket"),
         ),
         ToolSpec(
             "reject_ticket",
@@ -161,5 +170,6 @@ def approval_tools() -> list[ToolSpec[Any]]:
             needs_confirmation=True,
             allowed=may_approve,
             preview=preview_reject_ticket,
+            done_text=done_reply("done_reject_ticket"),
         ),
     ]

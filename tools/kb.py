@@ -71,6 +71,7 @@ async def search_kb(ctx: ToolContext, args: SearchKbArgs) -> ToolOutcome:
         },
         sources=tuple(source for source in found if source is not None),
         primary_sources=False,
+        found_nothing=not articles,
     )
 
 

@@ -8,11 +8,14 @@ API by ticket_id, so every handler looks the number up among the user's own tick
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot import prompts
 from bot.helpdesk.errors import Conflict, HelpdeskError, NotFound, ReauthRequired
 from bot.helpdesk.models import JobType
 from bot.tooling import PreviewError, ToolContext, ToolOutcome, ToolSpec, WritePreview
@@ -20,6 +23,7 @@ from tools._common import (
     PRIORITY_HELP,
     TicketNumber,
     TicketStatus,
+    done_reply,
     failed,
     find_ticket,
     may_create_from_chat,
@@ -150,6 +154,20 @@ def _created(number: int, subject: str, requires_approval: bool) -> ToolOutcome:
     if requires_approval:
         data["message"] = "It waits for the manager's approval before work starts."
     return ToolOutcome(data)
+
+
+def created_text(data: Mapping[str, Any]) -> str:
+    """What the user reads once a ticket is created (waiting for approval or not)."""
+    name = "done_create_ticket" if data.get("subject") else "done_create_ticket_unnamed"
+    if data.get("requires_approval"):
+        name += "_for_approval"
+    return prompts.reply(name, number=data.get("ticket_number"), subject=data.get("subject"))
+
+
+def comment_instead(arguments: Mapping[str, Any], ticket_number: int) -> tuple[str, str]:
+    """A proposed ticket that looks like an open one: comment on that one instead."""
+    comment = str(arguments.get("description") or arguments.get("subject"))
+    return "add_ticket_comment", json.dumps({"ticket_number": ticket_number, "comment": comment})
 
 
 async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutcome:
@@ -317,6 +335,8 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             allowed=may_create_tickets,
             preview=preview_create_ticket,
             reconcile=reconcile_create_ticket,
+            done_text=created_text,
+            instead_on_similar=comment_instead,
         ),
         ToolSpec(
             "add_ticket_comment",
@@ -326,6 +346,7 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             allowed=tickets_module,
             preview=preview_add_ticket_comment,
             reconcile=reconcile_add_ticket_comment,
+            done_text=done_reply("done_add_ticket_comment"),
         ),
         ToolSpec(
             "update_ticket",
@@ -334,6 +355,7 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             needs_confirmation=True,
             allowed=tickets_module,
             preview=preview_update_ticket,
+            done_text=done_reply("done_update_ticket"),
         ),
         ToolSpec(
             "create_ticket_from_chat",
@@ -342,5 +364,7 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             needs_confirmation=True,
             allowed=may_create_from_chat,
             preview=preview_create_ticket_from_chat,
+            done_text=done_reply("done_create_ticket_from_chat"),
+            proposed_by="create_ticket",
         ),
     ]

@@ -3,6 +3,7 @@
 Life of an action::
 
     pending ──claim──▶ executing ──complete──▶ done | failed
+                          │  (interrupted: settled later by bot.recovery, also via complete)
        │
        ├──cancel──▶ cancelled
        └──(expires_at passed; expire_pending_actions)──▶ expired
@@ -150,6 +151,20 @@ class ActionStore(StoreBase):
         async with self._reading() as session:
             row = await session.scalar(query)
             return pending_action_from_row(row) if row is not None else None
+
+    async def interrupted_pending_actions(
+        self, *, older_than_s: float, now: datetime | None = None
+    ) -> list[PendingAction]:
+        """Actions claimed more than ``older_than_s`` ago and still ``executing``: their
+        runner stopped (a crash or restart) before recording the outcome. Oldest first."""
+        cutoff = resolve_now(now) - timedelta(seconds=older_than_s)
+        query = (
+            select(_A)
+            .where(_A.status == "executing", _A.executed_at <= cutoff)
+            .order_by(_A.executed_at, _A.id)
+        )
+        async with self._reading() as session:
+            return [pending_action_from_row(row) for row in await session.scalars(query)]
 
     async def expire_pending_actions(self, *, now: datetime | None = None) -> list[PendingAction]:
         """Mark every pending action past its expiry as ``expired``; returns them (so the

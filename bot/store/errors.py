@@ -2,7 +2,7 @@
 
 ::
 
-    StoreError                  base of everything raised on purpose by bot.store
+    StoreError (a BotError)     base of everything raised on purpose by bot.store
     ├── LockTimeout             turn_lock could not be acquired within wait_s
     ├── InvalidTransition       set_owner asked for a move the handoff state machine forbids
     ├── NotFound                a write named a conversation that does not exist
@@ -14,8 +14,10 @@ operator-visible failures and reach the caller as SQLAlchemy's ``DBAPIError`` fa
 
 from __future__ import annotations
 
+from bot.errors import BotError
 
-class StoreError(Exception):
+
+class StoreError(BotError):
     """Base class of the errors bot.store raises on purpose."""
 
 

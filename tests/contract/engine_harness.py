@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from bot.engine import Engine, EngineConfig
+from bot.config import EngineConfig
+from bot.engine import Engine
 from bot.helpdesk.client import HelpdeskClient
 from bot.identity import IdentityService, TokenVault
 from bot.messages import ActionInvoke, Inbound, Reply

@@ -310,10 +310,9 @@ async def test_side_calls_respect_the_turns_deadline(make: HarnessFactory) -> No
     """With the turn's time spent, summaries and handoff notes fall back without the model."""
     import time
 
-    from bot.conversation_ops import ConversationOps
-    from bot.engine import EngineConfig
+    from bot.side_model import SideModel
 
     h = make()
-    ops = ConversationOps(store=h.store, helpdesk=h.helpdesk, model=h.model, config=EngineConfig())
-    assert await ops.complete_text("Summarize this.", deadline=time.monotonic() + 0.5) is None
+    side = SideModel(h.model)
+    assert await side.complete_text("Summarize this.", deadline=time.monotonic() + 0.5) is None
     assert h.model.requests == []

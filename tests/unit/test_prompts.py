@@ -1,5 +1,8 @@
 """Every prompt renders with the values the code provides, and a missing value is an error."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from bot import prompts
@@ -12,7 +15,22 @@ VALUES = {
     "previous_summary": "",
     "transcript": "user: VPN drops\nassistant: Try reconnecting.",
     "reason": "user asked for a person",
+    # replies/ and notes/
+    "answer": "Restart the VPN client.",
+    "error": "ticket 3018 not found",
+    "name": "Alex Agent",
+    "note": "Jane's VPN drops every hour.",
+    "number": 3051,
+    "result": "{'status': 'done', 'ticket_number': 3051}",
+    "subject": "VPN drops",
+    "text": "I'm looking at it now.",
+    "title": "Create a ticket",
+    "tool": "create_ticket",
 }
+
+ROOT = Path(__file__).resolve().parents[2]
+# prompts.reply("name", ...) / prompts.note("name", ...) and the done texts tools declare
+_CALL = re.compile(r"""(?:prompts\.(reply|note)|done_reply)\(\s*f?"([a-z_{}]+)"\s*[,)]""")
 
 
 @pytest.mark.parametrize("name", prompts.names())
@@ -35,6 +53,29 @@ def test_every_tool_has_a_description() -> None:
     tools = {name.split("/", 1)[1] for name in prompts.names() if name.startswith("tools/")}
     assert {"search_kb", "create_ticket", "escalate_to_human", "reject_ticket"} <= tools
     assert len(tools) == 14
+
+
+def test_every_sentence_the_code_names_exists() -> None:
+    """Each reply and note the core and the tools name is a file that renders above."""
+    named = set()
+    for path in [*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("tools").rglob("*.py")]:
+        for kind, name in _CALL.findall(path.read_text(encoding="utf-8")):
+            if "{" not in name:  # names built at run time are checked by the engine tests
+                named.add(f"{'notes' if kind == 'note' else 'replies'}/{name}")
+    assert len(named) > 40, named
+    assert named <= set(prompts.names()), named - set(prompts.names())
+
+
+def test_user_facing_sentences_keep_their_wording() -> None:
+    assert prompts.reply("write_cancelled") == "Cancelled — nothing was changed."
+    assert (
+        prompts.reply("done_create_ticket", number=3051, subject="VPN drops")
+        == "Created ticket **3051** — VPN drops."
+    )
+    assert prompts.reply("handoff_joined", name="Alex") == "Alex joined"
+    assert prompts.reply("turn_val_ai_suggests", answer="Reboot.") == (
+        "Here's what the helpdesk's assistant suggests:\n\nReboot."
+    )
 
 
 def test_missing_value_is_an_error() -> None:

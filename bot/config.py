@@ -1,0 +1,17 @@
+"""The engine's tunables: tenant name, token budget and the deadlines of one turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    tenant_name: str = "IT Helpdesk"
+    input_token_budget: int = 8000
+    reply_deadline_s: float = 30.0  # the user gets an answer (maybe degraded) by then
+    turn_timeout_s: float = 60.0
+    val_ai_wait_s: float = 4.0
+    # A write left `executing` this long was interrupted (a turn never runs longer than
+    # `turn_timeout_s`), so the recovery sweep may settle it.
+    interrupted_after_s: float = 120.0
