@@ -63,6 +63,14 @@ async def test_streamed_answer_with_source_then_ticket_then_history_after_reload
         "href", re.compile(rf"^{re.escape(bot_server.sandbox_url)}/helpdesk/kb/\d+$")
     )
     await expect(source.first).to_contain_text("VPN")
+    # Feedback buttons are drawn icons with their names, not emoji that render as empty
+    # boxes where no emoji font is installed (this headless Chromium has none).
+    for name in ("👍 Helpful", "👎 Not helpful"):
+        button = answer.get_by_role("button", name=name)
+        await expect(button.locator("svg path")).to_have_count(1)
+        assert (await button.inner_text()).strip() == ""
+        icon = await button.locator("svg").bounding_box()
+        assert icon is not None and icon["width"] >= 12 and icon["height"] >= 12, icon
     await widget.screenshot("widget-open-vpn-answer.png")
 
     # A ticket, created only when the user presses Confirm.

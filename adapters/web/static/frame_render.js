@@ -106,6 +106,27 @@
     return item;
   }
 
+  // A thumb drawn inline (SVG elements, no markup parsing), pointing down when `down`.
+  const SVG = "http://www.w3.org/2000/svg";
+  const THUMB = "M2 10h4v11H2z M8 21h9.2a2 2 0 0 0 2-1.6l1.6-7.2A2 2 0 0 0 18.8 10H14" +
+    "l.8-4.2A2 2 0 0 0 12.9 3.5L8 10z";
+
+  function thumbIcon(down) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.classList.add("icon");
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", THUMB);
+    path.setAttribute("fill", "currentColor");
+    if (down) path.setAttribute("transform", "rotate(180 12 12)");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function renderActions(actions, feedback, onPress) {
     if (!actions || !actions.length) return null;
     const group = node("div", "actions");
@@ -125,6 +146,8 @@
       button.type = "button";
       if (action.kind === "feedback") {
         button.classList.add("feedback");
+        button.textContent = "";  // an icon, not an emoji: many desktops have no emoji font
+        button.appendChild(thumbIcon(action.value === "down"));
         button.setAttribute("aria-label", action.value === "up" ? "👍 Helpful" : "👎 Not helpful");
         button.setAttribute("aria-pressed", String(feedback === action.value));
       } else if (action.kind === "rating") {
