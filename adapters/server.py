@@ -108,9 +108,13 @@ def attach(app: web.Application, services: Services, channel: Channel) -> None:
 
 
 async def _maintain(services: Services, stopping: asyncio.Event) -> None:
-    """Housekeeping every few minutes: expire unconfirmed writes, forget old event ids."""
+    """Housekeeping at start and every few minutes: settle writes a crash interrupted (the
+    user is told the outcome), expire unconfirmed writes, forget old event ids."""
     while not stopping.is_set():
         try:
+            settled = await services.engine.settle_interrupted_writes(notify=services.relay.send)
+            if settled:
+                log.info("Settled %d write(s) a crash had interrupted", len(settled))
             await services.store.expire_pending_actions()
             await services.store.prune_events(older_than=datetime.now(UTC) - EVENT_MEMORY)
         except Exception:  # a database hiccup must not end the loop; the next round retries
