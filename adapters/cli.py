@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.logcontext import ContextFilter
+from bot.logging_setup import install as install_log_hygiene
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(channel)s %(conversation)s]: %(message)s"
 SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
 
 
@@ -91,12 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = args.log_level or ("WARNING" if args.command == "eval" else "INFO")
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s [%(channel)s %(conversation)s]: %(message)s",
-    )
+    settings = None if args.command == "sandbox" else Settings()
+    logging.basicConfig(level=level.upper())
     for handler in logging.getLogger().handlers:
         handler.addFilter(ContextFilter())
+        # Bounded lines, no request bodies (BOT_LOG_CONTENT=1 aside), malformed requests as
+        # one WARNING line: anyone who can reach the port can make aiohttp and Bolt log.
+        install_log_hygiene(
+            handler, fmt=LOG_FORMAT, log_content=bool(settings and settings.bot_log_content)
+        )
     # httpx, the openai SDK's httpx2 and alembic are chatty at INFO; ours log what matters.
     for noisy in ("httpx", "httpx2", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -104,11 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             asyncio.run(_until_stopped(_run_sandbox(args)))
         elif args.command == "serve":
-            asyncio.run(_until_stopped(_run_server(args, Settings())))
+            assert settings is not None
+            asyncio.run(_until_stopped(_run_server(args, settings)))
         elif args.command == "chat":
-            asyncio.run(_until_stopped(_run_chat(args, Settings())))
+            assert settings is not None
+            asyncio.run(_until_stopped(_run_chat(args, settings)))
         elif args.command == "eval":
-            code = asyncio.run(_until_stopped(_run_eval(args, Settings())))
+            assert settings is not None
+            code = asyncio.run(_until_stopped(_run_eval(args, settings)))
             return 130 if code is None else code
     except KeyboardInterrupt:
         return 130 if args.command == "eval" else 0

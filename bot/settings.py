@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./helpdesk-bot.db"
     bot_secret_key: SecretStr | None = None
     bot_public_url: str = "http://127.0.0.1:8080"
+    bot_log_content: bool = False  # BOT_LOG_CONTENT=1: request bodies may appear in logs
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

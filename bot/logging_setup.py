@@ -1,0 +1,84 @@
+"""Log hygiene for the process's handlers: bounded lines, no request content, no tracebacks
+for malformed requests anyone can send.
+
+- Every record's message is capped at ``MAX_MESSAGE_CHARS`` (and a traceback at
+  ``MAX_TRACE_CHARS``), so nobody can fill the disk with one request.
+- slack_bolt logs the whole body of a request that fails signature verification at INFO
+  (``RequestVerification._debug_log_error``); unless content logging is on, that line is
+  replaced by one without the body or the signature.
+- aiohttp logs ERROR with a traceback for every malformed request line or header
+  (``RequestHandler.handle_error``); a client's mistake becomes one WARNING line naming the
+  error class, without the traceback.
+
+Installed on handlers (not loggers), because a logger's filters do not see records of its
+child loggers (``slack_bolt.AsyncApp``, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+
+__all__ = ["MAX_MESSAGE_CHARS", "BoundedFormatter", "LogHygiene", "install"]
+
+MAX_MESSAGE_CHARS = 2000
+MAX_TRACE_CHARS = 8000
+_SLACK_UNSIGNED = "Invalid request signature detected"
+_CLIENT_ERROR_MODULE = "aiohttp.http_exceptions"
+
+
+def _bounded(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit} more chars]"
+
+
+def _is_client_error(exc: BaseException | None) -> bool:
+    """A malformed request (bad request line, header, chunking): the client's mistake."""
+    return exc is not None and any(
+        cls.__module__ == _CLIENT_ERROR_MODULE for cls in type(exc).__mro__
+    )
+
+
+class LogHygiene(logging.Filter):
+    def __init__(self, *, log_content: bool = False, max_chars: int = MAX_MESSAGE_CHARS) -> None:
+        super().__init__()
+        self._log_content = log_content
+        self._max_chars = max_chars
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("aiohttp.server") and record.exc_info:
+            exc = record.exc_info[1]
+            if _is_client_error(exc):
+                remote = record.args[0] if isinstance(record.args, tuple) and record.args else "-"
+                record.msg = "Bad HTTP request from %s: %s"
+                record.args = (remote, type(exc).__name__)
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+                record.exc_info, record.exc_text = None, None
+        if (
+            not self._log_content
+            and record.name.startswith("slack_bolt")
+            and isinstance(record.msg, str)
+            and record.msg.startswith(_SLACK_UNSIGNED)
+        ):
+            record.msg = "Slack request refused: invalid signature (body not logged)"
+            record.args = ()
+        message = record.getMessage()
+        if len(message) > self._max_chars:
+            record.msg, record.args = _bounded(message, self._max_chars), ()
+        return True
+
+
+class BoundedFormatter(logging.Formatter):
+    """A formatter whose tracebacks (and stack info) are capped too."""
+
+    def formatException(self, ei: object) -> str:
+        return _bounded(super().formatException(ei), MAX_TRACE_CHARS)  # type: ignore[arg-type]
+
+    def formatStack(self, stack_info: str) -> str:
+        return _bounded(super().formatStack(stack_info), MAX_TRACE_CHARS)
+
+
+def install(handler: logging.Handler, *, fmt: str, log_content: bool = False) -> None:
+    """Put the hygiene filter and the bounded formatter on one handler."""
+    handler.addFilter(LogHygiene(log_content=log_content))
+    handler.setFormatter(BoundedFormatter(fmt))
