@@ -1,0 +1,52 @@
+"""The security suite's session: every log record is captured, grepped for secrets at the
+end (each kind of secret found counts as an attack let through), and one counts line is
+printed."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEMO_PASSWORDS
+from tests.contract.test_slack_http import SIGNING_SECRET
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN
+from tests.security.ledger import LEDGER
+
+_LOG = io.StringIO()
+SECRETS = {
+    "Slack signing secret": SIGNING_SECRET,
+    "Slack bot token": BOT_TOKEN,
+    "Slack app token": APP_TOKEN,
+    **{f"password of {email}": password for email, password in DEMO_PASSWORDS.items()},
+    "a bearer token": "Bearer ey",
+    "a session cookie": "Set-Cookie:",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def captured_logs() -> Iterator[io.StringIO]:
+    handler = logging.StreamHandler(_LOG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield _LOG
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not LEDGER.tried:
+        return
+    log = _LOG.getvalue()
+    for name, secret in SECRETS.items():
+        if not LEDGER.outcome(f"{name} in the logs", refused=secret not in log):
+            terminalreporter.write_line(f"security: {name} found in the captured logs")
+    terminalreporter.write_line(LEDGER.line())
