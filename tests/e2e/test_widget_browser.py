@@ -123,7 +123,9 @@ ACTIVE_CONTENT = r"""() => {
   const all = [...document.querySelectorAll("*")];
   return {
     xss: window.__xss === undefined ? null : String(window.__xss),
-    images: log.querySelectorAll("img, svg, iframe, object, embed").length,
+    // Our own feedback icons are the only SVG the widget draws; anything else is injected.
+    images: log.querySelectorAll(
+      "img, iframe, object, embed, svg:not(button.feedback > svg.icon)").length,
     inlineScripts: [...document.scripts].filter((s) => !s.src).length,
     handlers: all.flatMap((el) => el.getAttributeNames().filter((a) => /^on/i.test(a))),
     scriptLinks: [...log.querySelectorAll("[href], [src]")]
