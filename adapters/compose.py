@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 
 from adapters.channel import ChannelServices
-from bot.desk import Desk
 from bot.config import EngineConfig
+from bot.desk import Desk
 from bot.engine import Engine, LinkUrl
 from bot.handoff import HandoffRelay, RelayConfig
 from bot.helpdesk.client import HelpdeskClient

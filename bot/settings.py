@@ -79,10 +79,6 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
     @property
-    def uses_embedded_sandbox(self) -> bool:
-        return self.helpdesk_base_url is None
-
-    @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and (
             self.slack_signing_secret is not None or self.slack_app_token is not None

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import AliasChoices
 
+from bot.settings import Settings
 from sandbox.runner import RunningSandbox, SandboxThread, start_sandbox
+
+# The CI switches stay; every variable the product reads is cleared for each test.
+CI_SWITCHES = frozenset({"TEST_DATABASE_URL", "REQUIRE_BROWSER"})
+
+
+def _settings_variables() -> frozenset[str]:
+    """Every environment name `Settings` reads (field names and aliases, upper-cased)."""
+    names: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        names.add(name.upper())
+        alias = field.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        names |= {choice.upper() for choice in choices if isinstance(choice, str)}
+    return frozenset(names - CI_SWITCHES)
+
+
+SETTINGS_VARIABLES = _settings_variables()
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own SLACK_*, OPENAI_*, MicrosoftApp* ... or `.env` never reach a test."""
+    for name in list(os.environ):
+        if name.upper() in SETTINGS_VARIABLES:
+            monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
 
 
 @pytest.fixture

@@ -98,9 +98,6 @@ class ConversationStore(StoreBase):
             values["agent_name"] = agent_name
         return await self._update_conversation(conversation_id, values, _C.owner == expected)
 
-    async def set_agent_name(self, conversation_id: int, agent_name: str | None) -> bool:
-        return await self._update_conversation(conversation_id, {"agent_name": agent_name})
-
     async def set_helpdesk_chat(self, conversation_id: int, chat_id: int | None) -> bool:
         """Record the conversation's helpdesk chat session.
 

@@ -8,7 +8,6 @@ port, requests signed with `slack_sdk.signature.SignatureVerifier`.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re
