@@ -111,6 +111,16 @@ class HandoffRelay:
         """Ask `run` and every relay to finish at their next pause (not mid-request)."""
         self._stopping.set()
 
+    @property
+    def relaying(self) -> frozenset[int]:
+        """The conversations this replica relays now (it holds their leases)."""
+        return frozenset(self._running)
+
+    async def aclose(self) -> None:
+        """Stop every relay at its next pause and wait until each has ended."""
+        self.stop()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)

@@ -182,15 +182,13 @@ async def test_only_one_replica_relays_a_chat(make: HarnessFactory) -> None:
     await agent_says(h, chat_id, "hello from the agent")
 
     await asyncio.gather(relay_a.scan_once(), relay_b.scan_once())
-    running = [r for r in (relay_a, relay_b) if r._running]
+    running = [r for r in (relay_a, relay_b) if r.relaying]
     assert len(running) == 1
-    task = next(iter(running[0]._running.values()))
     deadline = asyncio.get_running_loop().time() + 10
     while not any(isinstance(r, AgentMessage) for _, r in inbox_a.delivered + inbox_b.delivered):
         assert asyncio.get_running_loop().time() < deadline, "nothing was relayed"
         await asyncio.sleep(0.05)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await running[0].aclose()
     delivered = inbox_a.delivered + inbox_b.delivered
     assert [r.text for _, r in delivered if isinstance(r, AgentMessage)] == ["hello from the agent"]
 
@@ -227,3 +225,24 @@ async def test_nobody_joining_in_time_offers_a_ticket_once(make: HarnessFactory)
     assert [a.kind for a in offers[0].actions] == ["create_ticket", "cancel_handoff"]
     press = await h.say(action="create_ticket")
     assert any(type(r).__name__ == "ConfirmRequest" for r in press)
+
+
+async def test_send_delivers_through_the_channels_sender_and_reports_failure(
+    make: HarnessFactory,
+) -> None:
+    """`HandoffRelay.send` is the one proactive door for the core (e.g. settled writes)."""
+    h = make()
+    inbox = Inbox(refuse=1)
+    relay = relay_for(h, inbox)
+
+    async def broken(conversation_key: str, reply: Reply) -> bool:
+        raise ConnectionError("channel down")
+
+    relay.register_sender("broken", broken)
+    notice = Message(text="Ticket 3051 was created.")
+
+    assert await relay.send("test", "conv-1", notice) is False  # the channel refused it
+    assert await relay.send("test", "conv-1", notice) is True
+    assert await relay.send("nowhere", "conv-1", notice) is False  # no such channel
+    assert await relay.send("broken", "conv-1", notice) is False  # raised: logged, not raised
+    assert inbox.delivered == [("conv-1", notice)]
