@@ -26,7 +26,7 @@ from datetime import datetime
 
 from bot import prompts
 from bot.agent_loop import AgentLoop
-from bot.answering import Answering, offer_actions
+from bot.answering import Answering
 from bot.chat_session import ChatSessions
 from bot.config import EngineConfig
 from bot.escalation import Escalation
@@ -294,4 +294,4 @@ def _describe_action(inbound: Inbound) -> str:
     return f"[pressed {inbound.action.action_id.split(':', 1)[0]}]"
 
 
-__all__ = ["Engine", "EngineConfig", "HandoffStatus", "LinkUrl", "offer_actions"]
+__all__ = ["Engine", "EngineConfig", "HandoffStatus", "LinkUrl"]

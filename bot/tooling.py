@@ -36,7 +36,7 @@ from bot.helpdesk.errors import (
     ValidationFailed,
 )
 from bot.helpdesk.models import Profile
-from bot.llm import ToolSchema, function_tool
+from bot.llm import ToolSchema
 from bot.messages import Source
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -177,11 +177,6 @@ class PreviewError(BotError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def openai_tool(schema: ToolSchema) -> dict[str, Any]:
-    """A tool in the Chat Completions `tools` format (the providers send exactly this)."""
-    return function_tool(schema)
 
 
 def describe_helpdesk_error(exc: HelpdeskError) -> str:

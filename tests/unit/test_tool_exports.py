@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from bot.tooling import ToolSpec, openai_tool
+from bot.llm import function_tool
+from bot.tooling import ToolSpec
 from tools import all_tools
 
 Runner = Callable[[str, dict[str, Any]], Awaitable[str]]
@@ -56,7 +57,7 @@ def test_every_tool_exports_the_same_to_openai_and_langchain() -> None:
     structured = to_structured_tools(specs, _never_run)
     assert [tool.name for tool in structured] == [spec.name for spec in specs]
     for spec, tool in zip(specs, structured, strict=True):
-        ours = openai_tool(spec.schema())
+        ours = function_tool(spec.schema())
         theirs = convert_to_openai_tool(tool)
         assert theirs["type"] == ours["type"] == "function"
         assert theirs["function"]["name"] == ours["function"]["name"] == spec.name
