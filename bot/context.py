@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot import prompts
 from bot.llm import ModelMessage, ToolCall, ToolSchema
 
 # Roughly 4 characters a token for English; punctuation-heavy JSON is denser, so count it
@@ -92,7 +93,7 @@ def plan_context(
     """
     header = [ModelMessage(role="system", content=system)]
     if summary:
-        note = "Summary of the earlier conversation:\n" + truncate_to_tokens(summary, summary_limit)
+        note = prompts.note("summary_header", summary=truncate_to_tokens(summary, summary_limit))
         header.append(ModelMessage(role="system", content=note))
     fixed = sum(message_tokens(m) for m in header) + tools_tokens(tools)
     remaining = budget - fixed

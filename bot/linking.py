@@ -22,6 +22,7 @@ from typing import Literal, TypeVar
 
 import jwt
 
+from bot import prompts
 from bot.errors import BotError
 from bot.identity import derive_key
 from bot.store.store import Store
@@ -58,8 +59,8 @@ class LinkError(BotError):
         self.kind = kind
 
 
-_EXPIRED = "This link has expired. Ask the assistant for a new one."
-_USED = "This link has already been used."
+_EXPIRED = prompts.reply("link_page_expired")
+_USED = prompts.reply("link_page_used")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ class LinkTokens:
         except jwt.ExpiredSignatureError as exc:
             raise LinkError(_EXPIRED, kind="expired") from exc
         except jwt.PyJWTError as exc:
-            raise LinkError("This link is not valid.") from exc
+            raise LinkError(prompts.reply("link_page_invalid")) from exc
         if now is not None and claims["exp"] <= now:
             raise LinkError(_EXPIRED, kind="expired")
         message = claims.get("msg")
@@ -192,10 +193,7 @@ class LinkTokens:
         delay = 0.02
         while not await self._store.acquire_lease(name, holder, ttl_s=_ATTEMPT_LEASE_TTL_S):
             if loop.time() >= deadline:
-                raise LinkError(
-                    "This link is being used in another window. Try again in a moment.",
-                    kind="busy",
-                )
+                raise LinkError(prompts.reply("link_page_busy"), kind="busy")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
 

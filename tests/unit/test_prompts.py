@@ -23,6 +23,7 @@ VALUES = {
     "number": 3051,
     "result": "{'status': 'done', 'ticket_number': 3051}",
     "subject": "VPN drops",
+    "summary": "Jane asked about the VPN.",
     "text": "I'm looking at it now.",
     "title": "Create a ticket",
     "tool": "create_ticket",
