@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 CHECKED_DIRS := bot tools adapters sandbox
 
-.PHONY: demo test lint typecheck imports unit install install-dev browser clean
+.PHONY: demo test bench lint typecheck imports unit install install-dev install-bench browser clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -22,8 +22,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev,langchain]'
 	@touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev,langchain,bench]'
+	@touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-bench: $(VENV)/.installed-bench
 
 demo: install
 	$(BIN)/helpdesk-bot serve
@@ -50,6 +55,11 @@ unit: install-dev
 	$(BIN)/pytest -q
 
 test: install-dev browser lint typecheck imports unit
+
+# Side-by-side benchmark (ours, LangChain create_agent, a bare loop): `make bench BENCH_ARGS=--quick`.
+BENCH_ARGS ?=
+bench: install-bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
