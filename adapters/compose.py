@@ -122,17 +122,13 @@ async def build_services(
     and tests, where nobody watches the text arrive).
     """
     async with AsyncExitStack() as stack:
-        sandbox_base = None
-        base_url = settings.helpdesk_base_url
-        if base_url is None:
-            from sandbox.runner import SandboxConfig, start_sandbox
-
-            config = SandboxConfig(model_stream_delay_s=model_stream_delay_s)
-            sandbox = await stack.enter_async_context(
-                start_sandbox(host=sandbox_host, port=sandbox_port, config=config)
-            )
-            base_url, sandbox_base = sandbox.api_base, sandbox.base_url
-
+        base_url, sandbox_base = await _helpdesk_endpoint(
+            stack,
+            settings,
+            host=sandbox_host,
+            port=sandbox_port,
+            model_stream_delay_s=model_stream_delay_s,
+        )
         store = await Store.open(settings.database_url)
         stack.push_async_callback(store.aclose)
         secret = await load_secret_key(
@@ -144,14 +140,7 @@ async def build_services(
 
         http = httpx.AsyncClient()
         stack.push_async_callback(http.aclose)
-        helpdesk = HelpdeskClient(
-            base_url,
-            http=http,
-            connect_timeout=settings.helpdesk_connect_timeout,
-            read_timeout=settings.helpdesk_read_timeout,
-            retry_budget=settings.helpdesk_retry_budget,
-            on_tokens_refreshed=vault.persist_refreshed,
-        )
+        helpdesk = _helpdesk_client(settings, base_url, http=http, vault=vault)
         identities = IdentityService(store=store, helpdesk=helpdesk, vault=vault)
         model = build_model(settings, sandbox_base_url=sandbox_base)
         stack.push_async_callback(model.aclose)
@@ -193,6 +182,37 @@ async def build_services(
             sign_in=sign_in,
             sandbox_base_url=sandbox_base,
         )
+
+
+async def _helpdesk_endpoint(
+    stack: AsyncExitStack,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    model_stream_delay_s: float,
+) -> tuple[str, str | None]:
+    """The helpdesk API base and, when none is configured, the embedded sandbox's own base."""
+    if settings.helpdesk_base_url is not None:
+        return settings.helpdesk_base_url, None
+    from sandbox.runner import SandboxConfig, start_sandbox
+
+    config = SandboxConfig(model_stream_delay_s=model_stream_delay_s)
+    sandbox = await stack.enter_async_context(start_sandbox(host=host, port=port, config=config))
+    return sandbox.api_base, sandbox.base_url
+
+
+def _helpdesk_client(
+    settings: Settings, base_url: str, *, http: httpx.AsyncClient, vault: TokenVault
+) -> HelpdeskClient:
+    return HelpdeskClient(
+        base_url,
+        http=http,
+        connect_timeout=settings.helpdesk_connect_timeout,
+        read_timeout=settings.helpdesk_read_timeout,
+        retry_budget=settings.helpdesk_retry_budget,
+        on_tokens_refreshed=vault.persist_refreshed,
+    )
 
 
 @asynccontextmanager

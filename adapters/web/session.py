@@ -97,6 +97,19 @@ def request_origin(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
+async def _read_credentials(request: web.Request) -> PasswordSignIn | TokenSignIn | web.Response:
+    """The sign-in form from a JSON body, or the 4xx problem to answer with."""
+    if request.content_type != "application/json":
+        return _problem(415, "json_required", "Please send the sign-in form as JSON.")
+    try:
+        data = await request.json()
+        if isinstance(data, dict) and "access_token" in data:
+            return TokenSignIn.model_validate(data)
+        return PasswordSignIn.model_validate(data)
+    except (ValueError, ValidationError):
+        return _problem(400, "invalid_form", "Please enter your email and password.")
+
+
 def _problem(status: int, code: str, message: str) -> web.Response:
     return web.json_response(
         {"error": code, "message": message}, status=status, headers={"Cache-Control": "no-store"}
@@ -177,17 +190,9 @@ class WidgetSessions:
         """POST /widget/session with {email, password} or {access_token}."""
         if not self.origin_allowed(request):
             return origin_refused()
-        if request.content_type != "application/json":
-            return _problem(415, "json_required", "Please send the sign-in form as JSON.")
-        try:
-            data = await request.json()
-            credentials: PasswordSignIn | TokenSignIn = (
-                TokenSignIn.model_validate(data)
-                if isinstance(data, dict) and "access_token" in data
-                else PasswordSignIn.model_validate(data)
-            )
-        except (ValueError, ValidationError):
-            return _problem(400, "invalid_form", "Please enter your email and password.")
+        credentials = await _read_credentials(request)
+        if isinstance(credentials, web.Response):
+            return credentials
         # Per address and account: guessing one password is slowed down, while colleagues
         # behind one corporate proxy do not share a budget.
         account = credentials.email.lower() if isinstance(credentials, PasswordSignIn) else ""
@@ -203,26 +208,9 @@ class WidgetSessions:
             and credentials.email.strip().lower() == previous.email.lower()
         )
         user_key = previous.user_key if same_person and previous else _new_user_key()
-        try:
-            user = await self._link(user_key, credentials)
-        except AuthError:
-            message = (
-                "Your helpdesk sign-in could not be used here. Please sign in with your "
-                "email and password."
-                if isinstance(credentials, TokenSignIn)
-                else "That email and password didn't work. Please check them and try again."
-            )
-            return _problem(401, "invalid_credentials", message)
-        except PermissionDenied:
-            return _problem(403, "not_permitted", "This account cannot use the chat.")
-        except RateLimited:
-            return _problem(429, "helpdesk_busy", "The helpdesk is busy. Please try again soon.")
-        except HelpdeskError as exc:
-            log.warning("Widget sign-in failed: %s", type(exc).__name__)
-            return _problem(
-                503, "helpdesk_unavailable", "The helpdesk can't be reached right now. "
-                "Please try again in a minute."
-            )  # fmt: skip
+        user = await self._link_or_problem(user_key, credentials)
+        if isinstance(user, web.Response):
+            return user
         if previous is not None:
             await self._desk.revoke_session(previous.session_hash)
             if previous.user_key != user_key:
@@ -247,6 +235,31 @@ class WidgetSessions:
             "Set-Cookie", session_cookie(value, secure=self._secure, max_age=max_age)
         )
         return response
+
+    async def _link_or_problem(
+        self, user_key: str, credentials: PasswordSignIn | TokenSignIn
+    ) -> HelpdeskUser | web.Response:
+        """Link the widget user to their helpdesk account, or the problem to answer with."""
+        try:
+            return await self._link(user_key, credentials)
+        except AuthError:
+            message = (
+                "Your helpdesk sign-in could not be used here. Please sign in with your "
+                "email and password."
+                if isinstance(credentials, TokenSignIn)
+                else "That email and password didn't work. Please check them and try again."
+            )
+            return _problem(401, "invalid_credentials", message)
+        except PermissionDenied:
+            return _problem(403, "not_permitted", "This account cannot use the chat.")
+        except RateLimited:
+            return _problem(429, "helpdesk_busy", "The helpdesk is busy. Please try again soon.")
+        except HelpdeskError as exc:
+            log.warning("Widget sign-in failed: %s", type(exc).__name__)
+            return _problem(
+                503, "helpdesk_unavailable", "The helpdesk can't be reached right now. "
+                "Please try again in a minute."
+            )  # fmt: skip
 
     async def sign_out(self, request: web.Request) -> web.Response:
         """DELETE /widget/session: revoke the session and unlink its helpdesk tokens."""
