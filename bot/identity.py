@@ -184,6 +184,12 @@ class IdentityService:
             expires_in=expires_in,
         )
 
+    async def note_channel_login(self, channel: str, user_key: str, login: str | None) -> bool:
+        """Keep the channel's sign-in name (e.g. the Teams UPN) with the user's link, if any."""
+        if not login:
+            return False
+        return await self._store.note_channel_login(channel, user_key, login)
+
     async def unlink(self, channel: str, user_key: str) -> bool:
         """Revoke the helpdesk tokens (best effort) and forget the link."""
         identity = await self._store.get_identity(channel, user_key)

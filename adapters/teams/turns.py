@@ -100,10 +100,13 @@ class TeamsTurns:
             return known.upn
         try:
             async with asyncio.timeout(UPN_TIMEOUT_S):
-                return await connector.member_upn()
+                upn = await connector.member_upn()
         except (TeamsSendError, TimeoutError) as exc:
             log.info("Teams member lookup failed: %s", type(exc).__name__)
             return None
+        # Learnt just now: kept with the user's link too (if linked; else at link time).
+        await self.services.identities.note_channel_login(CHANNEL, address.user_key, upn)
+        return upn
 
     async def send_replies(
         self,
@@ -245,6 +248,8 @@ class TeamsTurns:
         if address is None:
             log.info("A Teams user linked, but their conversation has no address")
             return
+        # The AAD object id is the link's key; the UPN is kept beside it.
+        await self.services.identities.note_channel_login(CHANNEL, address.user_key, address.upn)
 
         async def work(connector: Connector) -> None:
             note = render_notice(f"✅ You're linked as **{linked.helpdesk_name}**.")

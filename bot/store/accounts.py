@@ -105,6 +105,22 @@ class AccountStore(StoreBase):
         async with self._writing() as session:
             return (await session.scalar(statement)) is not None
 
+    async def note_channel_login(self, channel: str, channel_user_id: str, login: str) -> bool:
+        """Keep the channel's sign-in name (Teams UPN) with a link; False if not linked."""
+        statement = (
+            update(_I)
+            .where(
+                _I.channel == channel,
+                _I.channel_user_id == channel_user_id,
+                _I.channel_login.is_distinct_from(login),
+            )
+            .values(channel_login=login)
+            .returning(_I.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._writing() as session:
+            return (await session.scalar(statement)) is not None
+
     async def unlink_identity(self, channel: str, channel_user_id: str) -> bool:
         """Forget the link and its tokens; the user's widget sessions go with it."""
         statement = (

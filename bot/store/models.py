@@ -63,6 +63,8 @@ class IdentityRow(Base):
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the user's sign-in name on the channel when it tells us (Teams: userPrincipalName)
+    channel_login: Mapped[str | None] = mapped_column(String(320))
 
 
 class AppSecretRow(Base):

@@ -42,6 +42,7 @@ class Identity:
     access_expires_at: datetime | None
     linked_at: datetime
     updated_at: datetime
+    channel_login: str | None = None  # e.g. the Teams UPN, kept beside the AAD object id
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ def identity_from_row(row: IdentityRow) -> Identity:
         access_expires_at=row.access_expires_at,
         linked_at=row.linked_at,
         updated_at=row.updated_at,
+        channel_login=row.channel_login,
     )
 
 

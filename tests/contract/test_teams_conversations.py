@@ -95,6 +95,24 @@ async def test_an_unlinked_user_gets_a_sign_in_card_and_is_answered_after_linkin
     messages = await teams.replies(PERSONAL, count=3)
     assert "linked as" in messages[1]["text"]
     assert "vpn" in messages[2]["text"].lower()
+    await teams.settle()
+    # The link is keyed by the AAD object id and keeps the UPN beside it.
+    identity = await teams.services.store.get_identity("teams", "teams:aad-jane")
+    assert identity is not None and identity.channel_login == "jane@acme.example"
+
+
+async def test_a_linked_users_upn_is_kept_with_the_link_on_their_first_message(
+    teams: TeamsHarness,
+) -> None:
+    await teams.link()
+    before = await teams.services.store.get_identity("teams", "teams:aad-jane")
+    assert before is not None and before.channel_login is None
+    teams.connector.upns["29:jane"] = "jane.doe@acme.example"
+    await teams.say(VPN)
+    await teams.replies(PERSONAL)
+    await teams.settle()
+    after = await teams.services.store.get_identity("teams", "teams:aad-jane")
+    assert after is not None and after.channel_login == "jane.doe@acme.example"
 
 
 async def test_in_a_channel_the_sign_in_link_goes_to_the_personal_chat(teams: TeamsHarness) -> None:
