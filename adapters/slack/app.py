@@ -1,8 +1,9 @@
 """The Slack channel: a Bolt `AsyncApp` on `POST /slack/events` (or Socket Mode) that turns
 DMs, @mentions and assistant threads into engine turns and sends the replies back.
 
-Exactly once: every listener acknowledges at once and only spawns the work into the
-server's `TaskGroup`; the work first claims the event in the shared store
+Exactly once: every listener acknowledges at once, with no database or helpdesk work,
+and hands the rest to `WorkAfterAck` (bounded concurrency, tasks owned by the server's
+`TaskGroup`); the work first claims the event in the shared store
 (`claim_event("slack", ...)`), by `event_id` and by the message's channel+ts (a mention in a
 thread arrives twice, as `app_mention` and as `message`), and clicks by action id + message
 ts. A retried delivery (`X-Slack-Retry-Num`), a double click or a second replica therefore
@@ -30,6 +31,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.channel import ChannelServices, link_page_url
+from adapters.slack.after_ack import WorkAfterAck
 from adapters.slack.assistant import AssistantThreads
 from adapters.slack.commands import ConfirmedWrites, SlackCommands
 from adapters.slack.delivery import SlackDelivery
@@ -71,6 +73,7 @@ class SlackChannel:
     ) -> None:
         self.services = services
         self.tasks = tasks
+        self.work = WorkAfterAck(tasks)  # everything after an ack, a bounded number at once
         self.client = client
         self.desk = services.desk
         secret = services.settings.slack_signing_secret
@@ -161,9 +164,9 @@ class SlackChannel:
         return await to_aiohttp_response(bolt_response)
 
     def spawn(self, work: Any, *, name: str) -> None:
-        """Work after the ack, owned by the server (raises while shutting down, so Slack
-        gets a 500 and redelivers to a replica that is up)."""
-        self.tasks.spawn(work, name=name)
+        """Work after the ack: queued for a slot, owned by the server (raises while shutting
+        down, so Slack gets a 500 and redelivers to a replica that is up)."""
+        self.work.spawn(work, name=name)
 
     async def claim(self, key: str) -> bool:
         return await self.desk.claim(CHANNEL, key)
@@ -218,10 +221,12 @@ class SlackChannel:
         press = parse_button_press(body)
         if isinstance(press, Ignored) or press.kind == "link":
             return  # a URL button: Slack opened the page, nothing to do here
+        # Home and command buttons may open a modal, whose trigger_id lives 3 s: they do
+        # not queue behind a burst of turns.
         if press.action_id.startswith("home:"):
-            self.spawn(self.home.on_button(press), name="slack-home-action")
+            self.tasks.spawn(self.home.on_button(press), name="slack-home-action")
         elif press.action_id.startswith("cmd:"):
-            self.spawn(self.commands.on_button(press), name="slack-command-action")
+            self.tasks.spawn(self.commands.on_button(press), name="slack-command-action")
         else:
             self.spawn(self._button(press), name="slack-action")
 

@@ -13,6 +13,9 @@ duplicate `action_id`s or over-long texts, appends to a stream that is not strea
         ...  # SLACK_API_URL=slack.api_url
         calls = await slack.wait_for_calls("chat.postMessage", count=1)
 
+`hold(method)` keeps calls of a method waiting (counted in `held`) until `release(method)`,
+so a test can see how many calls the bot has in flight at once.
+
 Socket Mode: `apps.connections.open` returns a WebSocket URL on this server; a test sends
 an envelope with `send_envelope` and waits for the app's acknowledgement.
 https://docs.slack.dev/apis/events-api/using-socket-mode
@@ -112,6 +115,8 @@ class SlackApiFake:
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_url
         self.socket_acks: list[dict[str, Any]] = []
         self._faults: list[Fault] = []
+        self._holds: dict[str, asyncio.Event] = {}
+        self.held: dict[str, int] = {}  # method -> calls waiting behind hold() right now
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._socket: web.WebSocketResponse | None = None
@@ -168,6 +173,14 @@ class SlackApiFake:
         """Answer the next `times` calls of `method` (after `skip` good ones) with `error`
         (or drop the connection: LOST_REQUEST before acting, LOST_ANSWER after)."""
         self._faults.append(Fault(method, error, status, retry_after, times, skip))
+
+    def hold(self, method: str) -> None:
+        """Keep every call of `method` waiting (before Slack acts) until `release`."""
+        self._holds[method] = asyncio.Event()
+        self.held[method] = 0
+
+    def release(self, method: str) -> None:
+        self._holds.pop(method).set()
 
     def calls_to(self, method: str, *, ok: bool | None = True) -> list[Call]:
         return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
@@ -263,6 +276,7 @@ class SlackApiFake:
         call = Call(method, args, token)
         self.calls.append(call)
         try:
+            await self._wait_if_held(method)
             fault = self._fault_for(method)
             expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
             if fault is not None and fault.error in (LOST_REQUEST, LOST_ANSWER):
@@ -289,6 +303,17 @@ class SlackApiFake:
             return web.json_response({"ok": True, **result})
         finally:
             await self._changed_now()
+
+    async def _wait_if_held(self, method: str) -> None:
+        gate = self._holds.get(method)
+        if gate is None:
+            return
+        self.held[method] += 1
+        await self._changed_now()
+        try:
+            await gate.wait()
+        finally:
+            self.held[method] -= 1
 
     def _fault_for(self, method: str) -> Fault | None:
         for fault in self._faults:
