@@ -1,0 +1,1 @@
+"""Benchmarks: ours beside LangChain's create_agent and a bare loop, in the same run."""
