@@ -278,3 +278,25 @@ async def test_a_failing_model_degrades_with_ways_forward(bench: Any) -> None:
     assert message.degraded
     assert message.text == prompts.load("degraded")
     assert {a.kind for a in message.actions} == {"create_ticket", "talk_to_human"}
+
+
+async def test_tool_schemas_are_built_once_not_per_request(
+    bench: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[type[BaseModel]] = []
+    generate = NoteArgs.model_json_schema
+
+    def counting(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        built.append(NoteArgs)
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(NoteArgs, "model_json_schema", counting)
+    b = bench(Step(text="one"), Step(text="two"), Step(text="three"))
+    for text in ("hello", "and again", "once more"):
+        await b.say(text)
+
+    offered = [[tool.name for tool in request.tools] for request in b.model.requests]
+    assert offered == [["file_note", "hand_off"]] * 3
+    assert len(built) == 1, "the schema is generated when the tool is declared, then reused"
+    [note] = [t for t in b.model.requests[0].tools if t.name == "file_note"]
+    assert "title" not in note.parameters["properties"]["text"], "generated titles are dropped"
