@@ -10,7 +10,8 @@ at once (so only our own cost is measured):
   and commits.
 - **long**: one 60-turn conversation with ~150-word messages both ways; model requests
   (and how many are summaries), the estimated input tokens of each request at turns
-  1/10/30/60 and in total.
+  1/10/30/60 and in total, beside what a full-history agent would have sent for the same
+  transcript (same system prompt and tools, every earlier message each time).
 
     .venv/bin/python -m bench.profile_turn            # both, figures as JSON on stdout
     .venv/bin/python -m bench.profile_turn --profile  # plus cProfile of the simple turns
@@ -46,7 +47,15 @@ from bot.context import message_tokens, tools_tokens
 from bot.engine import Engine
 from bot.helpdesk.client import HelpdeskClient
 from bot.identity import IdentityService, TokenVault
-from bot.llm import ModelRequest, ModelResponse, StreamEvent, TextDelta, ToolCall, Usage
+from bot.llm import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
 from bot.messages import Inbound
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
@@ -258,16 +267,45 @@ async def long_conversation(api_base: str, db_dir: str, *, turns: int) -> dict[s
             cpu.append((time.process_time() - started) * 1000)
             per_turn.append(bench.counters.request_tokens[first])
         counters = bench.counters
+        fixed = counters.request_tokens[0] - message_tokens(
+            ModelMessage(role="user", content=f"{LONG_TEXT} (0)")
+        )
+        full_history = await full_history_tokens(bench.store, "long", fixed=fixed)
         return {
             "turns": turns,
             "model_requests": counters.model_requests,
             "summary_requests": counters.summary_requests,
             "tokens_total": sum(counters.request_tokens),
+            "full_history_tokens_total": sum(full_history),
+            "full_history_tokens_turn_60": full_history[-2] if turns >= 60 else None,
             **{f"tokens_turn_{n}": per_turn[n - 1] for n in (1, 10, 30, 60) if n <= turns},
             "tokens_max_after_turn_10": max(per_turn[10:], default=0),
             "cpu_ms_p50": round(statistics.median(cpu), 2),
             "commits_per_turn": round(counters.commits / turns, 2),
         }
+
+
+async def full_history_tokens(store: Store, conversation_key: str, *, fixed: int) -> list[int]:
+    """Input tokens of each request a full-history agent makes over the stored transcript:
+    one request per user message and one after each tool result, each carrying the system
+    prompt and tools (`fixed`) and every earlier message."""
+    conversation = await store.find_conversation("bench", conversation_key)
+    assert conversation is not None
+    messages = await store.recent_messages(conversation.id, limit=100_000)
+    requests: list[int] = []
+    sent = fixed
+    for stored in messages:
+        if stored.role not in ("user", "assistant", "tool"):
+            continue
+        calls = tuple(
+            ToolCall(id=str(c["id"]), name=str(c["name"]), arguments=str(c["arguments"]))
+            for c in stored.tool_calls or ()
+        )
+        role: Any = stored.role
+        sent += message_tokens(ModelMessage(role=role, content=stored.content, tool_calls=calls))
+        if stored.role in ("user", "tool"):
+            requests.append(sent)
+    return requests
 
 
 async def main(args: argparse.Namespace) -> None:
