@@ -21,13 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot import prompts
 from bot.config import EngineConfig
+from bot.context import KEEP_AFTER_FOLD, message_tokens, tools_tokens
 from bot.engine import Engine
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.credentials import UserAuth
 from bot.helpdesk.models import ChatMessage, ChatMessages, ChatSession, ChatStatus, Permissions
 from bot.helpdesk.models import Profile as HelpdeskProfile
 from bot.identity import HelpdeskUser
-from bot.llm import ModelUnavailable
+from bot.llm import ModelResponse, ModelUnavailable
 from bot.messages import ActionInvoke, ConfirmRequest, HandoffStatus, Inbound, Message, Reply
 from bot.store.store import Store
 from bot.tooling import (
@@ -300,3 +301,49 @@ async def test_tool_schemas_are_built_once_not_per_request(
     assert len(built) == 1, "the schema is generated when the tool is declared, then reused"
     [note] = [t for t in b.model.requests[0].tools if t.name == "file_note"]
     assert "title" not in note.parameters["properties"]["text"], "generated titles are dropped"
+
+
+@dataclass
+class AnsweringModel:
+    """Answers every request at once: a ~150-word reply, or a summary for a tool-less side
+    call; records the requests (a 60-turn script would be unreadable)."""
+
+    requests: list[Any] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return "answering"
+
+    async def stream(self, request: Any) -> AsyncIterator[Any]:
+        self.requests.append(request)
+        text = "Jane keeps asking about words." if not request.tools else "answer " * 150
+        yield ModelResponse(text=text.strip(), finish_reason="stop")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_sixty_turn_conversation_folds_in_a_few_chunks(store: Store) -> None:
+    model = AnsweringModel()
+    engine = Engine(
+        store=store,
+        identities=Directory(),
+        helpdesk=cast(HelpdeskClient, ChatDouble()),
+        model=model,
+        tools=Tools().registry(),
+        config=EngineConfig(input_token_budget=3000, val_ai_wait_s=0.0),
+    )
+    for number in range(60):
+        inbound = Inbound("test", "long", USER_KEY, text=f"{'word ' * 150}({number})")
+        async for _ in engine.handle(inbound):
+            pass
+
+    summaries = [r for r in model.requests if not r.tools]
+    answers = [r for r in model.requests if r.tools]
+    assert len(answers) == 60
+    assert 1 < len(summaries) <= 60 // 4, len(summaries)  # one a turn before the chunks
+    sizes = [sum(message_tokens(m) for m in r.messages) + tools_tokens(r.tools) for r in answers]
+    assert max(sizes) <= 3000
+    assert max(sizes[20:]) - min(sizes[20:]) < 3000 * (1 - KEEP_AFTER_FOLD), "flat, bounded"
+    conversation = await store.find_conversation("test", "long")
+    assert conversation is not None and conversation.summary == "Jane keeps asking about words."
