@@ -16,7 +16,7 @@ from bot.context import HistoryItem, transcript, truncate_to_tokens
 from bot.identity import HelpdeskUser
 from bot.llm import ModelMessage, ToolCall, Usage
 from bot.side_model import SideModel
-from bot.store.records import Conversation, TokenUsage
+from bot.store.records import Conversation, NewMessage, TokenUsage
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 
@@ -37,19 +37,8 @@ class History:
         return _well_formed([item for item in items if item is not None])
 
     async def record(self, conversation_id: int, recorded: Sequence[Recorded]) -> None:
-        for entry in recorded:
-            message = entry.message
-            calls = [
-                {"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls
-            ]
-            await self._store.add_message(
-                conversation_id,
-                role=message.role if message.role in ("assistant", "tool") else "system",
-                content=message.content or "",
-                tool_calls=calls or None,
-                tool_call_id=message.tool_call_id,
-                usage=stored_usage(entry.usage),
-            )
+        """Store what a turn added, in one transaction."""
+        await self._store.add_messages(conversation_id, recorded_rows(recorded))
 
     async def note(self, conversation_id: int, text: str) -> None:
         """A fact the model must know next turn (a confirmed write, a cancellation)."""
@@ -79,6 +68,24 @@ class History:
         await self._store.set_summary(
             conversation.id, summary=summary, up_to_seq=max(item.seq for item in fresh)
         )
+
+
+def recorded_rows(recorded: Sequence[Recorded]) -> list[NewMessage]:
+    """A turn's assistant steps and tool results as the rows that store them."""
+    rows = []
+    for entry in recorded:
+        message = entry.message
+        calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls]
+        rows.append(
+            NewMessage(
+                role=message.role if message.role in ("assistant", "tool") else "system",
+                content=message.content or "",
+                tool_calls=calls or None,
+                tool_call_id=message.tool_call_id,
+                usage=stored_usage(entry.usage),
+            )
+        )
+    return rows
 
 
 def _as_history(message: StoredMessage) -> HistoryItem | None:

@@ -16,6 +16,7 @@ from bot.store.records import (
     Feedback,
     Message,
     MessageStatus,
+    NewMessage,
     Role,
     TokenUsage,
     message_from_row,
@@ -84,6 +85,36 @@ class MessageStore(StoreBase):
             now=now,
         )
         return message
+
+    async def add_messages(
+        self,
+        conversation_id: int,
+        messages: Sequence[NewMessage],
+        *,
+        now: datetime | None = None,
+    ) -> list[Message]:
+        """Append several messages in one transaction (all or none), in the given order
+        with consecutive ``seq``: what one turn adds after the model has answered."""
+        if not messages:
+            return []
+        now = resolve_now(now)
+        async with self._writing() as session:
+            await _lock_conversation(session, conversation_id)
+            last = await session.scalar(
+                update(ConversationRow)
+                .where(ConversationRow.id == conversation_id)
+                .values(last_seq=ConversationRow.last_seq + len(messages), last_activity_at=now)
+                .returning(ConversationRow.last_seq)
+                .execution_options(synchronize_session=False)
+            )
+            assert last is not None
+            first = last - len(messages) + 1
+            values = [
+                _new_row(conversation_id, seq, message, now)
+                for seq, message in enumerate(messages, start=first)
+            ]
+            rows = await session.scalars(insert(_M).values(values).returning(_M))
+            return sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
 
     async def get_message(self, message_id: int) -> Message | None:
         async with self._reading() as session:
@@ -212,6 +243,26 @@ class MessageStore(StoreBase):
         statement = statement.returning(_M.id).execution_options(synchronize_session=False)
         async with self._writing() as session:
             return (await session.scalar(statement)) is not None
+
+
+def _new_row(conversation_id: int, seq: int, message: NewMessage, now: datetime) -> dict[str, Any]:
+    usage = message.usage
+    return {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "role": message.role,
+        "content": message.content,
+        "status": message.status,
+        "event_id": None,
+        "reply_to_id": message.reply_to_id,
+        "author": message.author,
+        "tool_calls": message.tool_calls,
+        "tool_call_id": message.tool_call_id,
+        "meta": message.meta,
+        "input_tokens": usage.input_tokens if usage else None,
+        "output_tokens": usage.output_tokens if usage else None,
+        "created_at": now,
+    }
 
 
 async def _lock_conversation(session: AsyncSession, conversation_id: int) -> None:

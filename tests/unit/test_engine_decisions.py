@@ -10,7 +10,9 @@ is in tests/contract/ (test_engine.py, test_recovery.py), against the sandbox.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any, cast
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.event import listen, remove
 
 from bot import prompts
 from bot.config import EngineConfig
@@ -347,3 +350,40 @@ async def test_a_sixty_turn_conversation_folds_in_a_few_chunks(store: Store) -> 
     assert max(sizes[20:]) - min(sizes[20:]) < 3000 * (1 - KEEP_AFTER_FOLD), "flat, bounded"
     conversation = await store.find_conversation("test", "long")
     assert conversation is not None and conversation.summary == "Jane keeps asking about words."
+
+
+async def test_a_turn_stores_its_replies_in_one_transaction_after_the_inbound(
+    bench: Any, tmp_path: Path
+) -> None:
+    committed_at_model_call: list[list[tuple[str, str]]] = []
+
+    def answer_after_looking(request: Any) -> Step:
+        with closing(sqlite3.connect(tmp_path / "engine.db")) as outside:  # committed rows only
+            rows = outside.execute("SELECT role, status FROM messages ORDER BY seq").fetchall()
+        committed_at_model_call.append(rows)
+        return Step(tool_calls=(tool_call("lookup", {"q": "vpn"}),))  # not offered: an error
+
+    b = bench(answer_after_looking, Step(text="Reconnect the VPN."))
+    inserts: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO MESSAGES"):
+            inserts.append(statement)
+
+    listen(b.store.engine.sync_engine, "before_cursor_execute", on_statement)
+    try:
+        [answer] = only(await b.say("my VPN drops"), Message)
+    finally:
+        remove(b.store.engine.sync_engine, "before_cursor_execute", on_statement)
+
+    assert committed_at_model_call == [[("user", "pending")]], "the inbound is committed first"
+    assert len(inserts) == 2, "the inbound, then the turn's rows in one statement"
+    stored = await b.store.recent_messages(await b.conversation_id(), limit=10)
+    assert [(m.role, m.status) for m in stored] == [
+        ("user", "done"),
+        ("assistant", "done"),  # the tool call
+        ("tool", "done"),
+        ("assistant", "done"),  # the answer, with 👍/👎 naming its row
+    ]
+    assert answer.message_id == stored[-1].id
+    assert {a.id for a in answer.actions if a.kind == "feedback"} == {f"feedback:{stored[-1].id}"}

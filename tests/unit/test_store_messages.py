@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store import Conversation, NotFound, Store, TokenUsage
+from bot.store import Conversation, NewMessage, NotFound, Store, TokenUsage
 
 
 @pytest.fixture
@@ -181,3 +182,42 @@ async def test_feedback_is_recorded_on_an_answer_of_the_same_conversation(
 async def test_adding_to_an_unknown_conversation_raises_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.add_message(404, role="user", content="hello?")
+
+
+async def test_a_turns_messages_are_added_in_one_transaction_in_order(
+    store: Store, other_store: Store, conversation: Conversation
+) -> None:
+    question, _ = await store.add_inbound_message(conversation.id, "VPN?", event_id="t-1")
+    call = [{"id": "c1", "name": "search_kb", "arguments": '{"query": "vpn"}'}]
+    turn = [
+        NewMessage(role="assistant", content="", tool_calls=call, usage=TokenUsage(90, 5)),
+        NewMessage(role="tool", content='{"articles": []}', tool_call_id="c1"),
+        NewMessage(role="assistant", content="Reconnect.", reply_to_id=question.id, meta={"k": 1}),
+    ]
+    batches = [[NewMessage(role="agent", content=f"agent {n}")] * 3 for n in range(4)]
+
+    added, *others = await asyncio.gather(
+        store.add_messages(conversation.id, turn),
+        *(other_store.add_messages(conversation.id, batch) for batch in batches),
+    )
+
+    assert [(m.role, m.content) for m in added] == [(m.role, m.content) for m in turn]
+    for batch in (added, *others):  # each batch's seqs are unbroken by the others
+        assert [m.seq for m in batch] == list(range(batch[0].seq, batch[0].seq + 3))
+    assert (added[0].tool_calls, added[0].input_tokens, added[1].tool_call_id) == (call, 90, "c1")
+    assert (added[2].reply_to_id, added[2].meta) == (question.id, {"k": 1})
+    stored = await store.messages_after(conversation.id, after_seq=0)
+    assert [m.seq for m in stored] == list(range(1, 1 + 1 + 3 + 4 * 3))
+    assert await store.replies_for_event(conversation.id, "t-1") == [added[2]]
+
+
+async def test_a_batch_is_all_or_nothing(store: Store, conversation: Conversation) -> None:
+    good = NewMessage(role="assistant", content="kept?")
+    bad = NewMessage(role="assistant", content="x", status="bogus")  # type: ignore[arg-type]
+
+    with pytest.raises(SQLAlchemyError):
+        await store.add_messages(conversation.id, [good, bad])
+
+    assert await store.recent_messages(conversation.id, limit=10) == []
+    [after] = await store.add_messages(conversation.id, [good])
+    assert after.seq == 1, "the failed batch took no sequence numbers"
