@@ -69,11 +69,16 @@ class Answering:
         self._config = config
 
     async def answer(
-        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
+        self,
+        turn: Turn,
+        chat_id: int | None,
+        mirrored_at: datetime | None,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
+        """Answer with the model; `history` is the conversation after `turn.conversation`'s
+        summary (`History.current`)."""
         started = time.monotonic()
         offered = self._tools.offered(turn.user.capabilities)
-        history = await self._history.load(turn.conversation)
         plan = self._plan(turn, history, offered)
         context = turn.tool_context(self._helpdesk, chat_id)
         result: LoopResult | None = None

@@ -17,6 +17,7 @@ Beside the turns, `settle_interrupted_writes` settles writes a crash left half d
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -82,7 +83,7 @@ class Engine:
         # Names this process in the turn leases (the composition root passes its replica id).
         self._holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         side = SideModel(model)
-        history = History(store=store, side=side)
+        self._history = history = History(store=store, side=side)
         self._chats = ChatSessions(store=store, helpdesk=helpdesk)
         escalation = Escalation(
             store=store, helpdesk=helpdesk, chats=self._chats, history=history, side=side
@@ -239,9 +240,11 @@ class Engine:
         self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
     ) -> AsyncIterator[Reply]:
         """While a human owns (or is asked to take) the conversation, no model call."""
-        current = await self._store.get_conversation(turn.conversation.id) or turn.conversation
+        current, history = await self._history.current(turn.conversation.id)
+        current = current or turn.conversation
         if current.owner == "bot":
-            async for reply in self._answering.answer(turn, chat_id, mirrored_at):
+            turn = dataclasses.replace(turn, conversation=current)
+            async for reply in self._answering.answer(turn, chat_id, mirrored_at, history):
                 yield reply
             return
         name = "turn_added_to_queue" if current.owner == "queued" else "turn_passed_to_agent"

@@ -33,8 +33,15 @@ class History:
         """The messages after the summary, as the model sees them."""
         after = conversation.summary_up_to_seq or 0
         messages = await self._store.recent_messages(conversation.id, limit=HISTORY_LIMIT)
-        items = [_as_history(m) for m in messages if m.seq > after]
-        return _well_formed([item for item in items if item is not None])
+        return _model_view([m for m in messages if m.seq > after])
+
+    async def current(self, conversation_id: int) -> tuple[Conversation | None, list[HistoryItem]]:
+        """The conversation as it is now and, while the bot owns it, its history after the
+        summary, in one read (the summary and the history then always match)."""
+        conversation, messages = await self._store.conversation_with_history(
+            conversation_id, limit=HISTORY_LIMIT
+        )
+        return conversation, _model_view(messages)
 
     async def record(self, conversation_id: int, recorded: Sequence[Recorded]) -> None:
         """Store what a turn added, in one transaction."""
@@ -86,6 +93,11 @@ def recorded_rows(recorded: Sequence[Recorded]) -> list[NewMessage]:
             )
         )
     return rows
+
+
+def _model_view(messages: Sequence[StoredMessage]) -> list[HistoryItem]:
+    items = [_as_history(m) for m in messages]
+    return _well_formed([item for item in items if item is not None])
 
 
 def _as_history(message: StoredMessage) -> HistoryItem | None:

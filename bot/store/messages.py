@@ -13,12 +13,14 @@ from bot.store._base import StoreBase, resolve_now
 from bot.store.errors import NotFound
 from bot.store.models import ConversationRow, MessageRow
 from bot.store.records import (
+    Conversation,
     Feedback,
     Message,
     MessageStatus,
     NewMessage,
     Role,
     TokenUsage,
+    conversation_from_row,
     message_from_row,
 )
 
@@ -152,6 +154,28 @@ class MessageStore(StoreBase):
         async with self._reading() as session:
             rows = list(await session.scalars(query))
         return [message_from_row(row) for row in reversed(rows)]
+
+    async def conversation_with_history(
+        self, conversation_id: int, *, limit: int
+    ) -> tuple[Conversation | None, list[Message]]:
+        """The conversation and, while the bot owns it, its last ``limit`` messages after
+        the summary (oldest first), read in one transaction: a turn's view of both."""
+        async with self._reading() as session:
+            row = await session.get(ConversationRow, conversation_id)
+            if row is None:
+                return None, []
+            conversation = conversation_from_row(row)
+            if conversation.owner != "bot":
+                return conversation, []
+            query = (
+                select(_M)
+                .where(_M.conversation_id == conversation_id)
+                .where(_M.seq > (conversation.summary_up_to_seq or 0))
+                .order_by(_M.seq.desc())
+                .limit(limit)
+            )
+            rows = list(await session.scalars(query))
+        return conversation, [message_from_row(row) for row in reversed(rows)]
 
     async def messages_after(
         self, conversation_id: int, *, after_seq: int, limit: int = 500

@@ -221,3 +221,22 @@ async def test_a_batch_is_all_or_nothing(store: Store, conversation: Conversatio
     assert await store.recent_messages(conversation.id, limit=10) == []
     [after] = await store.add_messages(conversation.id, [good])
     assert after.seq == 1, "the failed batch took no sequence numbers"
+
+
+async def test_a_turn_reads_the_conversation_and_its_unsummarised_history_at_once(
+    store: Store, conversation: Conversation
+) -> None:
+    for n in range(1, 6):
+        await store.add_message(conversation.id, role="assistant", content=f"line {n}")
+    assert await store.set_summary(conversation.id, summary="lines 1-2", up_to_seq=2)
+
+    current, history = await store.conversation_with_history(conversation.id, limit=2)
+
+    assert current is not None and current.summary == "lines 1-2"
+    assert [m.content for m in history] == ["line 4", "line 5"], "the newest, oldest first"
+    _, after_summary = await store.conversation_with_history(conversation.id, limit=10)
+    assert [m.seq for m in after_summary] == [3, 4, 5]
+    assert await store.set_owner(conversation.id, expected="bot", new="queued")
+    queued, nothing = await store.conversation_with_history(conversation.id, limit=10)
+    assert queued is not None and queued.owner == "queued" and nothing == []
+    assert await store.conversation_with_history(404, limit=10) == (None, [])
