@@ -108,18 +108,18 @@ class Engine:
         )
 
     async def handle(self, inbound: Inbound) -> AsyncIterator[Reply]:
-        conversation = await self._store.get_or_create_conversation(
+        redaction = mask_secrets(inbound.text or "")
+        content = redaction.text if inbound.text is not None else _describe_action(inbound)
+        conversation, stored, created = await self._store.receive_inbound(
             inbound.channel,
             inbound.conversation_key,
             user_key=inbound.user_key,
             address=dict(inbound.address) or None,
+            content=content,
+            event_id=inbound.event_id,
+            author=inbound.display_name,
         )
         set_log_context(channel=inbound.channel, conversation=conversation.id)
-        redaction = mask_secrets(inbound.text or "")
-        content = redaction.text if inbound.text is not None else _describe_action(inbound)
-        stored, created = await self._store.add_inbound_message(
-            conversation.id, content, event_id=inbound.event_id, author=inbound.display_name
-        )
         if not created and await self._replayed(conversation.id, inbound.event_id):
             async for reply in self._replay(conversation.id, inbound.event_id):
                 yield reply

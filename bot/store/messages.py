@@ -228,45 +228,68 @@ class MessageStore(StoreBase):
         now: datetime | None,
         **columns: Any,
     ) -> tuple[Message, bool]:
-        now = resolve_now(now)
         async with self._writing() as session:
-            # Lock the conversation row first: it serializes appends per conversation (so
-            # seq follows commit order) and makes the event_id check below race-free.
-            await _lock_conversation(session, conversation_id)
-            if event_id is not None:
-                existing = await session.scalar(
-                    select(_M).where(_M.conversation_id == conversation_id, _M.event_id == event_id)
-                )
-                if existing is not None:
-                    return message_from_row(existing), False
-            seq = await session.scalar(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(last_seq=ConversationRow.last_seq + 1, last_activity_at=now)
-                .returning(ConversationRow.last_seq)
-                .execution_options(synchronize_session=False)
+            return await append_in(
+                session,
+                conversation_id,
+                role=role,
+                content=content,
+                status=status,
+                event_id=event_id,
+                now=resolve_now(now),
+                **columns,
             )
-            row = await session.scalar(
-                insert(_M)
-                .values(
-                    conversation_id=conversation_id,
-                    seq=seq,
-                    role=role,
-                    content=content,
-                    status=status,
-                    event_id=event_id,
-                    created_at=now,
-                    **columns,
-                )
-                .returning(_M)
-            )
-            assert row is not None
-            return message_from_row(row), True
 
     async def _update_message(self, statement: Any) -> bool:
         statement = statement.returning(_M.id).execution_options(synchronize_session=False)
         async with self._writing() as session:
             return (await session.scalar(statement)) is not None
+
+
+async def append_in(
+    session: AsyncSession,
+    conversation_id: int,
+    *,
+    role: Role,
+    content: str,
+    status: MessageStatus,
+    event_id: str | None,
+    now: datetime,
+    **columns: Any,
+) -> tuple[Message, bool]:
+    """Append one message in the caller's write transaction; (message, created)."""
+    # Lock the conversation row first: it serializes appends per conversation (so seq
+    # follows commit order) and makes the event_id check below race-free.
+    await _lock_conversation(session, conversation_id)
+    if event_id is not None:
+        existing = await session.scalar(
+            select(_M).where(_M.conversation_id == conversation_id, _M.event_id == event_id)
+        )
+        if existing is not None:
+            return message_from_row(existing), False
+    seq = await session.scalar(
+        update(ConversationRow)
+        .where(ConversationRow.id == conversation_id)
+        .values(last_seq=ConversationRow.last_seq + 1, last_activity_at=now)
+        .returning(ConversationRow.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    row = await session.scalar(
+        insert(_M)
+        .values(
+            conversation_id=conversation_id,
+            seq=seq,
+            role=role,
+            content=content,
+            status=status,
+            event_id=event_id,
+            created_at=now,
+            **columns,
+        )
+        .returning(_M)
+    )
+    assert row is not None
+    return message_from_row(row), True
 
 
 def _new_row(conversation_id: int, seq: int, message: NewMessage, now: datetime) -> dict[str, Any]:

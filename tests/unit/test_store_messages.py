@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy.event import listen, remove
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.store import Conversation, NewMessage, NotFound, Store, TokenUsage
@@ -240,3 +241,38 @@ async def test_a_turn_reads_the_conversation_and_its_unsummarised_history_at_onc
     queued, nothing = await store.conversation_with_history(conversation.id, limit=10)
     assert queued is not None and queued.owner == "queued" and nothing == []
     assert await store.conversation_with_history(404, limit=10) == (None, [])
+
+
+async def test_an_inbound_message_and_its_conversation_are_stored_in_one_transaction(
+    store: Store, other_store: Store
+) -> None:
+    commits: list[object] = []
+
+    def on_commit(connection: object) -> None:
+        commits.append(connection)
+
+    listen(store.engine.sync_engine, "commit", on_commit)
+    try:
+        conversation, first, created = await store.receive_inbound(
+            "web", "w-9", user_key="E7", address={"room": "a"}, content="VPN?", event_id="i-1"
+        )
+    finally:
+        remove(store.engine.sync_engine, "commit", on_commit)
+    assert len(commits) == 1
+    assert created and (first.conversation_id, first.seq, first.status) == (
+        conversation.id,
+        1,
+        "pending",
+    )
+
+    replays = await asyncio.gather(
+        *(
+            r.receive_inbound(
+                "web", "w-9", user_key="E7", address={"room": "b"}, content="VPN?", event_id="i-1"
+            )
+            for r in (store, other_store) * 3
+        )
+    )
+    assert {(c.id, m.id, made) for c, m, made in replays} == {(conversation.id, first.id, False)}
+    assert all(c.address == {"room": "b"} for c, _, _ in replays), "the newest address is kept"
+    assert await store.recent_messages(conversation.id, limit=10) == [first]
