@@ -1,0 +1,143 @@
+"""What a turn costs: schemas built once, summaries folded in chunks, one transaction for a
+turn's replies after the inbound, and only the tools that can work in the turn.
+
+The real `Engine` over a real SQLite store, the doubles of `tests.unit.engine_doubles`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy.event import listen, remove
+
+from bot.config import EngineConfig
+from bot.context import KEEP_AFTER_FOLD, message_tokens, tools_tokens
+from bot.engine import Engine
+from bot.helpdesk.client import HelpdeskClient
+from bot.llm import ModelResponse
+from bot.messages import Inbound, Message
+from bot.store.store import Store
+from tests.fakes.scripted_model import Reply as Step
+from tests.fakes.scripted_model import tool_call
+from tests.unit.engine_doubles import (
+    USER_KEY,
+    ChatDouble,
+    Directory,
+    NoteArgs,
+    Tools,
+    bench_fixture,  # noqa: F401 - the `bench` fixture
+    only,
+    store_fixture,  # noqa: F401 - the `store` fixture (a SQLite file in tmp_path)
+)
+
+
+async def test_tool_schemas_are_built_once_not_per_request(
+    bench: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[type[BaseModel]] = []
+    generate = NoteArgs.model_json_schema
+
+    def counting(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        built.append(NoteArgs)
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(NoteArgs, "model_json_schema", counting)
+    b = bench(Step(text="one"), Step(text="two"), Step(text="three"))
+    for text in ("hello", "and again", "once more"):
+        await b.say(text)
+
+    offered = [[tool.name for tool in request.tools] for request in b.model.requests]
+    assert offered == [["file_note", "hand_off"]] * 3
+    assert len(built) == 1, "the schema is generated when the tool is declared, then reused"
+    [note] = [t for t in b.model.requests[0].tools if t.name == "file_note"]
+    assert "title" not in note.parameters["properties"]["text"], "generated titles are dropped"
+
+
+@dataclass
+class AnsweringModel:
+    """Answers every request at once: a ~150-word reply, or a summary for a tool-less side
+    call; records the requests (a 60-turn script would be unreadable)."""
+
+    requests: list[Any] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return "answering"
+
+    async def stream(self, request: Any) -> AsyncIterator[Any]:
+        self.requests.append(request)
+        text = "Jane keeps asking about words." if not request.tools else "answer " * 150
+        yield ModelResponse(text=text.strip(), finish_reason="stop")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_sixty_turn_conversation_folds_in_a_few_chunks(store: Store) -> None:
+    model = AnsweringModel()
+    engine = Engine(
+        store=store,
+        identities=Directory(),
+        helpdesk=cast(HelpdeskClient, ChatDouble()),
+        model=model,
+        tools=Tools().registry(),
+        config=EngineConfig(input_token_budget=3000, val_ai_wait_s=0.0),
+    )
+    for number in range(60):
+        inbound = Inbound("test", "long", USER_KEY, text=f"{'word ' * 150}({number})")
+        async for _ in engine.handle(inbound):
+            pass
+
+    summaries = [r for r in model.requests if not r.tools]
+    answers = [r for r in model.requests if r.tools]
+    assert len(answers) == 60
+    assert 1 < len(summaries) <= 60 // 4, len(summaries)  # one a turn before the chunks
+    sizes = [sum(message_tokens(m) for m in r.messages) + tools_tokens(r.tools) for r in answers]
+    assert max(sizes) <= 3000
+    assert max(sizes[20:]) - min(sizes[20:]) < 3000 * (1 - KEEP_AFTER_FOLD), "flat, bounded"
+    conversation = await store.find_conversation("test", "long")
+    assert conversation is not None and conversation.summary == "Jane keeps asking about words."
+
+
+async def test_a_turn_stores_its_replies_in_one_transaction_after_the_inbound(
+    bench: Any, tmp_path: Path
+) -> None:
+    committed_at_model_call: list[list[tuple[str, str]]] = []
+
+    def answer_after_looking(request: Any) -> Step:
+        with closing(sqlite3.connect(tmp_path / "engine.db")) as outside:  # committed rows only
+            rows = outside.execute("SELECT role, status FROM messages ORDER BY seq").fetchall()
+        committed_at_model_call.append(rows)
+        return Step(tool_calls=(tool_call("lookup", {"q": "vpn"}),))  # not offered: an error
+
+    b = bench(answer_after_looking, Step(text="Reconnect the VPN."))
+    inserts: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO MESSAGES"):
+            inserts.append(statement)
+
+    listen(b.store.engine.sync_engine, "before_cursor_execute", on_statement)
+    try:
+        [answer] = only(await b.say("my VPN drops"), Message)
+    finally:
+        remove(b.store.engine.sync_engine, "before_cursor_execute", on_statement)
+
+    assert committed_at_model_call == [[("user", "pending")]], "the inbound is committed first"
+    assert len(inserts) == 2, "the inbound, then the turn's rows in one statement"
+    stored = await b.store.recent_messages(await b.conversation_id(), limit=10)
+    assert [(m.role, m.status) for m in stored] == [
+        ("user", "done"),
+        ("assistant", "done"),  # the tool call
+        ("tool", "done"),
+        ("assistant", "done"),  # the answer, with 👍/👎 naming its row
+    ]
+    assert answer.message_id == stored[-1].id
+    assert {a.id for a in answer.actions if a.kind == "feedback"} == {f"feedback:{stored[-1].id}"}
