@@ -78,9 +78,9 @@ class Answering:
         """Answer with the model; `history` is the conversation after `turn.conversation`'s
         summary (`History.current`)."""
         started = time.monotonic()
-        offered = self._tools.offered(turn.user.capabilities)
-        plan = self._plan(turn, history, offered)
         context = turn.tool_context(self._helpdesk, chat_id)
+        offered = self._tools.offered(turn.user.capabilities, in_chat=context.chat_id is not None)
+        plan = self._plan(turn, history, offered)
         result: LoopResult | None = None
         try:
             async for event in self._loop.run(

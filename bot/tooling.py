@@ -133,6 +133,9 @@ class ToolSpec(Generic[ArgsT]):
     # The button kind (see `bot.messages`) that proposes this write with no arguments,
     # e.g. "create_ticket" for the tool that files the conversation as a ticket.
     proposed_by: str | None = None
+    # Works only in the conversation's helpdesk chat session: not offered in a turn that
+    # has none (the helpdesk's chat is off for this user, or could not be started).
+    needs_chat: bool = False
     description: str = field(default="")
     # Built once here, not per request: pydantic's schema generation costs ~0.3 ms a tool.
     _schema: ToolSchema | None = field(default=None, init=False, repr=False, compare=False)
@@ -244,5 +247,11 @@ class ToolRegistry:
                 return spec
         return None
 
-    def offered(self, capabilities: Capabilities) -> list[ToolSpec[Any]]:
-        return [spec for spec in self._specs.values() if spec.allowed(capabilities)]
+    def offered(self, capabilities: Capabilities, *, in_chat: bool = True) -> list[ToolSpec[Any]]:
+        """The tools this user may use, and that can work in this turn (`in_chat`: the
+        turn has a helpdesk chat session)."""
+        return [
+            spec
+            for spec in self._specs.values()
+            if spec.allowed(capabilities) and (in_chat or not spec.needs_chat)
+        ]

@@ -21,11 +21,18 @@ from bot.config import EngineConfig
 from bot.context import KEEP_AFTER_FOLD, message_tokens, tools_tokens
 from bot.engine import Engine
 from bot.helpdesk.client import HelpdeskClient
+from bot.helpdesk.credentials import UserAuth
+from bot.helpdesk.errors import HelpdeskUnavailable
+from bot.helpdesk.models import ChatSession
 from bot.llm import ModelResponse
 from bot.messages import Inbound, Message
 from bot.store.store import Store
+from bot.tooling import (
+    ToolRegistry,
+    ToolSpec,
+)
 from tests.fakes.scripted_model import Reply as Step
-from tests.fakes.scripted_model import tool_call
+from tests.fakes.scripted_model import ScriptedChatModel, tool_call
 from tests.unit.engine_doubles import (
     USER_KEY,
     ChatDouble,
@@ -141,3 +148,35 @@ async def test_a_turn_stores_its_replies_in_one_transaction_after_the_inbound(
     ]
     assert answer.message_id == stored[-1].id
     assert {a.id for a in answer.actions if a.kind == "feedback"} == {f"feedback:{stored[-1].id}"}
+
+
+class NoChatDesk(ChatDouble):
+    """A helpdesk whose chat cannot be started for this user (the module is off)."""
+
+    async def chat_start(self, auth: UserAuth) -> ChatSession:
+        raise HelpdeskUnavailable("chat is off", method="POST", path="/chat/start")
+
+
+@pytest.mark.parametrize(("desk", "offered"), [(ChatDouble, True), (NoChatDesk, False)])
+async def test_a_tool_that_needs_the_chat_is_offered_only_in_a_turn_with_one(
+    store: Store, desk: type[ChatDouble], offered: bool
+) -> None:
+    tools = Tools()
+    in_chat = ToolSpec(
+        "note_in_chat", NoteArgs, tools.file_note, needs_chat=True, description="Note it."
+    )
+    model = ScriptedChatModel(Step(text="Noted."))
+    engine = Engine(
+        store=store,
+        identities=Directory(),
+        helpdesk=cast(HelpdeskClient, desk()),
+        model=model,
+        tools=ToolRegistry([*tools.registry(), in_chat]),
+        config=EngineConfig(val_ai_wait_s=0.0),
+    )
+    async for _ in engine.handle(Inbound("test", "chatless", USER_KEY, text="note this")):
+        pass
+
+    [request] = model.requests
+    names = [tool.name for tool in request.tools]
+    assert names == ["file_note", "hand_off"] + (["note_in_chat"] if offered else [])
