@@ -167,7 +167,10 @@ class Answering:
         if result.confirm is not None:
             replies.append(result.confirm)
             rows.append(reply_row(result.confirm, reply_to_id=turn.stored.id))
-        saved = await self._store.add_messages(turn.conversation.id, rows)
+        # The inbound is done with this write, unless a handoff is still to be made.
+        settles = turn.stored.id if result.handoff_reason is None else None
+        saved = await self._store.add_messages(turn.conversation.id, rows, settles=settles)
+        turn.settlement.done = settles is not None
         for reply, row in zip(replies, saved[len(saved) - len(replies) :], strict=True):
             yield stored_reply(reply, row)
         if result.handoff_reason is not None:

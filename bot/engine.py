@@ -47,7 +47,7 @@ from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
-from bot.turn import Turn, say
+from bot.turn import Settlement, Turn, say
 from bot.val_ai import ValAi
 
 # The account-link URL for an unlinked channel user; gets the inbound and the id of the
@@ -125,11 +125,18 @@ class Engine:
                 yield reply
             return
         yield Typing()
+        settlement = Settlement()
         async for reply in self._locked_turn(
-            conversation, inbound, stored, masked=redaction.found, redelivered=not created
+            conversation,
+            inbound,
+            stored,
+            masked=redaction.found,
+            redelivered=not created,
+            settlement=settlement,
         ):
             yield reply
-        await self._store.set_message_status(stored.id, "done")
+        if not settlement.done:
+            await self._store.set_message_status(stored.id, "done")
 
     async def resume(
         self, *, channel: str, conversation_key: str, message_id: int
@@ -187,6 +194,7 @@ class Engine:
         *,
         masked: bool,
         redelivered: bool = False,
+        settlement: Settlement | None = None,
     ) -> AsyncIterator[Reply]:
         """Run the turn under the conversation's lock; a lost sign-in asks to relink."""
         async with self._store.turn_lock(conversation.id, holder=self._holder):
@@ -196,13 +204,20 @@ class Engine:
                 return
             current = await self._store.get_conversation(conversation.id) or conversation
             try:
-                async for reply in self._turn(current, inbound, stored, masked):
+                async for reply in self._turn(
+                    current, inbound, stored, masked, settlement or Settlement()
+                ):
                     yield reply
             except ReauthRequired:
                 yield await self._link_request(current, inbound, stored, relink=True)
 
     async def _turn(
-        self, conversation: Conversation, inbound: Inbound, stored: StoredMessage, masked: bool
+        self,
+        conversation: Conversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        masked: bool,
+        settlement: Settlement,
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
             notice = Message(text=prompts.reply("turn_masked_secret"), notice=True)
@@ -219,6 +234,7 @@ class Engine:
             user=user,
             stored=stored,
             deadline=time.monotonic() + self._config.turn_timeout_s,
+            settlement=settlement,
         )
         if inbound.action is not None:
             async for reply in self._pending.on_action(turn, inbound.action):

@@ -93,10 +93,13 @@ class MessageStore(StoreBase):
         conversation_id: int,
         messages: Sequence[NewMessage],
         *,
+        settles: int | None = None,
         now: datetime | None = None,
     ) -> list[Message]:
         """Append several messages in one transaction (all or none), in the given order
-        with consecutive ``seq``: what one turn adds after the model has answered."""
+        with consecutive ``seq``: what one turn adds after the model has answered. With
+        ``settles``, that message of the conversation (the turn's inbound) is marked done
+        in the same transaction."""
         if not messages:
             return []
         now = resolve_now(now)
@@ -116,7 +119,15 @@ class MessageStore(StoreBase):
                 for seq, message in enumerate(messages, start=first)
             ]
             rows = await session.scalars(insert(_M).values(values).returning(_M))
-            return sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
+            added = sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
+            if settles is not None:
+                await session.execute(
+                    update(_M)
+                    .where(_M.id == settles, _M.conversation_id == conversation_id)
+                    .values(status="done")
+                    .execution_options(synchronize_session=False)
+                )
+            return added
 
     async def get_message(self, message_id: int) -> Message | None:
         async with self._reading() as session:

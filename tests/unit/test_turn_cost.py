@@ -41,6 +41,7 @@ from tests.unit.engine_doubles import (
     Tools,
     bench_fixture,  # noqa: F401 - the `bench` fixture
     only,
+    propose,
     store_fixture,  # noqa: F401 - the `store` fixture (a SQLite file in tmp_path)
 )
 
@@ -125,20 +126,30 @@ async def test_a_turn_stores_its_replies_in_one_transaction_after_the_inbound(
         return Step(tool_calls=(tool_call("lookup", {"q": "vpn"}),))  # not offered: an error
 
     b = bench(answer_after_looking, Step(text="Reconnect the VPN."))
-    inserts: list[str] = []
+    writes: list[list[str]] = [[]]  # the message writes of each transaction
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO MESSAGES"):
-            inserts.append(statement)
+        words = statement.split()
+        if words[:3] == ["INSERT", "INTO", "messages"] or words[:2] == ["UPDATE", "messages"]:
+            writes[-1].append(" ".join(words[:4]))
 
-    listen(b.store.engine.sync_engine, "before_cursor_execute", on_statement)
+    def on_commit(_conn: Any) -> None:
+        writes.append([])
+
+    engine = b.store.engine.sync_engine
+    listen(engine, "before_cursor_execute", on_statement)
+    listen(engine, "commit", on_commit)
     try:
         [answer] = only(await b.say("my VPN drops"), Message)
     finally:
-        remove(b.store.engine.sync_engine, "before_cursor_execute", on_statement)
+        remove(engine, "before_cursor_execute", on_statement)
+        remove(engine, "commit", on_commit)
 
     assert committed_at_model_call == [[("user", "pending")]], "the inbound is committed first"
-    assert len(inserts) == 2, "the inbound, then the turn's rows in one statement"
+    assert [w for w in writes if w] == [
+        ["INSERT INTO messages (conversation_id,"],  # the inbound, alone
+        ["INSERT INTO messages (conversation_id,", "UPDATE messages SET status=?"],
+    ], "the turn's rows in one statement, the inbound marked done in the same transaction"
     stored = await b.store.recent_messages(await b.conversation_id(), limit=10)
     assert [(m.role, m.status) for m in stored] == [
         ("user", "done"),
@@ -180,3 +191,20 @@ async def test_a_tool_that_needs_the_chat_is_offered_only_in_a_turn_with_one(
     [request] = model.requests
     names = [tool.name for tool in request.tools]
     assert names == ["file_note", "hand_off"] + (["note_in_chat"] if offered else [])
+
+
+async def test_every_path_of_a_turn_leaves_its_inbound_done(bench: Any) -> None:
+    b = bench(
+        Step(text="Hello."),  # answered: marked done with the answer's rows
+        Step(tool_calls=(tool_call("hand_off", {"reason": "wants a person"}),)),
+        Step(text="Jane wants a person."),  # the handoff note, after the answer's rows
+        propose("printer on fire"),  # a confirm card
+    )
+    for text in ("hi", "a person please", "file a note"):
+        await b.say(text)
+    await b.store.set_owner(await b.conversation_id(), expected="queued", new="bot")
+    await b.say("no")  # a typed no answers the pending write: no model call
+
+    stored = await b.store.recent_messages(await b.conversation_id(), limit=50)
+    inbound = [(m.content, m.status) for m in stored if m.role == "user"]
+    assert inbound == [(t, "done") for t in ("hi", "a person please", "file a note", "no")]
