@@ -30,6 +30,7 @@ from bot.agent_loop import AgentLoop
 from bot.answering import Answering
 from bot.chat_session import ChatSessions
 from bot.config import EngineConfig
+from bot.context import HistoryItem
 from bot.escalation import Escalation
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
@@ -202,10 +203,12 @@ class Engine:
                 async for reply in self._replay(conversation.id, inbound.event_id):
                     yield reply
                 return
-            current = await self._store.get_conversation(conversation.id) or conversation
+            # One read for the conversation and, while the bot owns it, the model's history.
+            current, history = await self._history.current(conversation.id)
+            current = current or conversation
             try:
                 async for reply in self._turn(
-                    current, inbound, stored, masked, settlement or Settlement()
+                    current, inbound, stored, masked, settlement or Settlement(), history
                 ):
                     yield reply
             except ReauthRequired:
@@ -218,6 +221,7 @@ class Engine:
         stored: StoredMessage,
         masked: bool,
         settlement: Settlement,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
             notice = Message(text=prompts.reply("turn_masked_secret"), notice=True)
@@ -249,15 +253,26 @@ class Engine:
                     yield reply
                 return
         chat_id, mirrored_at = await self._chats.mirror(conversation, user, stored.content)
-        async for reply in self._bot_or_human(turn, chat_id, mirrored_at):
+        async for reply in self._bot_or_human(turn, chat_id, mirrored_at, history):
             yield reply
 
     async def _bot_or_human(
-        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
+        self,
+        turn: Turn,
+        chat_id: int | None,
+        mirrored_at: datetime | None,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
-        """While a human owns (or is asked to take) the conversation, no model call."""
-        current, history = await self._history.current(turn.conversation.id)
-        current = current or turn.conversation
+        """While a human owns (or is asked to take) the conversation, no model call.
+
+        Owned by the bot when the turn read it, it still is: only a turn (under the turn
+        lock) hands a conversation to a human. Owned by a human, it may have come back to
+        the bot meanwhile (the agent ended the chat), so it is read again.
+        """
+        current = turn.conversation
+        if current.owner != "bot":
+            fresh, history = await self._history.current(current.id)
+            current = fresh or current
         if current.owner == "bot":
             turn = dataclasses.replace(turn, conversation=current)
             async for reply in self._answering.answer(turn, chat_id, mirrored_at, history):

@@ -23,7 +23,7 @@ from bot.engine import Engine
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.credentials import UserAuth
 from bot.helpdesk.errors import HelpdeskUnavailable
-from bot.helpdesk.models import ChatSession
+from bot.helpdesk.models import ChatMessage, ChatSession
 from bot.llm import ModelResponse
 from bot.messages import Inbound, Message
 from bot.store.store import Store
@@ -127,9 +127,12 @@ async def test_a_turn_stores_its_replies_in_one_transaction_after_the_inbound(
 
     b = bench(answer_after_looking, Step(text="Reconnect the VPN."))
     writes: list[list[str]] = [[]]  # the message writes of each transaction
+    conversation_reads: list[str] = []  # whole conversation rows read (not the lock's id)
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         words = statement.split()
+        if words[:3] == ["SELECT", "conversations.id,", "conversations.channel,"]:
+            conversation_reads.append(statement)
         if words[:3] == ["INSERT", "INTO", "messages"] or words[:2] == ["UPDATE", "messages"]:
             writes[-1].append(" ".join(words[:4]))
 
@@ -150,6 +153,7 @@ async def test_a_turn_stores_its_replies_in_one_transaction_after_the_inbound(
         ["INSERT INTO messages (conversation_id,"],  # the inbound, alone
         ["INSERT INTO messages (conversation_id,", "UPDATE messages SET status=?"],
     ], "the turn's rows in one statement, the inbound marked done in the same transaction"
+    assert len(conversation_reads) == 1, "read once under the turn lock, with the history"
     stored = await b.store.recent_messages(await b.conversation_id(), limit=10)
     assert [(m.role, m.status) for m in stored] == [
         ("user", "done"),
@@ -208,3 +212,39 @@ async def test_every_path_of_a_turn_leaves_its_inbound_done(bench: Any) -> None:
     stored = await b.store.recent_messages(await b.conversation_id(), limit=50)
     inbound = [(m.content, m.status) for m in stored if m.role == "user"]
     assert inbound == [(t, "done") for t in ("hi", "a person please", "file a note", "no")]
+
+
+@dataclass
+class AgentLeavesDesk(ChatDouble):
+    """The agent ends the chat while the user's message is mirrored into it: the relay
+    hands the conversation back to the bot meanwhile."""
+
+    store: Store | None = None
+    conversation_id: int | None = None
+
+    async def chat_send(self, auth: UserAuth, chat_id: int, message: str) -> ChatMessage:
+        sent = await super().chat_send(auth, chat_id, message)
+        assert self.store is not None and self.conversation_id is not None
+        await self.store.set_owner(self.conversation_id, expected="human", new="bot")
+        return sent
+
+
+async def test_a_conversation_the_agent_gave_back_meanwhile_is_answered(store: Store) -> None:
+    conversation = await store.get_or_create_conversation("test", "back", user_key=USER_KEY)
+    assert await store.set_owner(conversation.id, expected="bot", new="queued")
+    assert await store.set_owner(conversation.id, expected="queued", new="human")
+    model = ScriptedChatModel(Step(text="Back with the bot: try reconnecting."))
+    desk = AgentLeavesDesk(store=store, conversation_id=conversation.id)
+    engine = Engine(
+        store=store,
+        identities=Directory(),
+        helpdesk=cast(HelpdeskClient, desk),
+        model=model,
+        tools=Tools().registry(),
+        config=EngineConfig(val_ai_wait_s=0.0),
+    )
+
+    replies = [r async for r in engine.handle(Inbound("test", "back", USER_KEY, text="vpn?"))]
+
+    assert [m.text for m in only(replies, Message)] == ["Back with the bot: try reconnecting."]
+    model.assert_consumed()
