@@ -11,7 +11,9 @@ at once (so only our own cost is measured):
 - **long**: one 60-turn conversation with ~150-word messages both ways; model requests
   (and how many are summaries), the estimated input tokens of each request at turns
   1/10/30/60 and in total, beside what a full-history agent would have sent for the same
-  transcript (same system prompt and tools, every earlier message each time).
+  transcript (same system prompt and tools, every earlier message each time);
+  **long_chat_only** is the same conversation answered without tool calls (one request a
+  turn, the shape of the comparison harness's cost-growth run).
 
     .venv/bin/python -m bench.profile_turn            # both, figures as JSON on stdout
     .venv/bin/python -m bench.profile_turn --profile  # plus cProfile of the simple turns
@@ -90,11 +92,13 @@ class Counters:
 
 
 class InstantModel:
-    """Answers at once: a `search_kb` call for a user message, then text; summaries plain."""
+    """Answers at once: a `search_kb` call for a user message (unless `searches` is off),
+    then text; summaries plain."""
 
-    def __init__(self, counters: Counters, *, answer: str) -> None:
+    def __init__(self, counters: Counters, *, answer: str, searches: bool = True) -> None:
         self._counters = counters
         self._answer = answer
+        self._searches = searches
         self._ids = 0
 
     @property
@@ -114,7 +118,7 @@ class InstantModel:
             )
             return
         last = request.messages[-1]
-        if last.role == "user":
+        if last.role == "user" and self._searches:
             self._ids += 1
             query = json.dumps({"query": "VPN disconnecting"})
             call = ToolCall(id=f"call_{self._ids}", name="search_kb", arguments=query)
@@ -182,7 +186,9 @@ class Rig:
 
 
 @contextlib.asynccontextmanager
-async def rig(api_base: str, db_dir: str, *, answer: str) -> AsyncIterator[Rig]:
+async def rig(
+    api_base: str, db_dir: str, *, answer: str, searches: bool = True
+) -> AsyncIterator[Rig]:
     counters = Counters()
 
     async def count_request(_request: httpx.Request) -> None:
@@ -210,7 +216,7 @@ async def rig(api_base: str, db_dir: str, *, answer: str) -> AsyncIterator[Rig]:
             store=store,
             identities=identities,
             helpdesk=helpdesk,
-            model=InstantModel(counters, answer=answer),
+            model=InstantModel(counters, answer=answer, searches=searches),
             tools=ToolRegistry(all_tools()),
             config=EngineConfig(),
         )
@@ -256,8 +262,10 @@ async def simple_turns(
     return result
 
 
-async def long_conversation(api_base: str, db_dir: str, *, turns: int) -> dict[str, Any]:
-    async with rig(api_base, db_dir, answer=LONG_TEXT) as bench:
+async def long_conversation(
+    api_base: str, db_dir: str, *, turns: int, searches: bool = True
+) -> dict[str, Any]:
+    async with rig(api_base, db_dir, answer=LONG_TEXT, searches=searches) as bench:
         per_turn: list[int] = []  # input tokens of the turn's first request
         cpu: list[float] = []
         for number in range(turns):
@@ -318,8 +326,9 @@ async def main(args: argparse.Namespace) -> None:
             profile=args.profile,
         )
         long = await long_conversation(api_base, db_dir, turns=args.long_turns)
+        chat = await long_conversation(api_base, db_dir, turns=args.long_turns, searches=False)
     profile = simple.pop("profile", None)
-    print(json.dumps({"simple": simple, "long": long}, indent=2))
+    print(json.dumps({"simple": simple, "long": long, "long_chat_only": chat}, indent=2))
     if profile:
         print(profile)
 
