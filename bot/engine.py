@@ -9,7 +9,8 @@ The order is the guarantee:
 5. mirror the message into the Helpdesk chat session (`bot.chat_session`);
 6. while a human owns the conversation, stop there: no model call;
 7. the model ⇄ tools loop (`bot.answering`, `bot.agent_loop`); writes become confirm-requests;
-8. persist the reply, tool calls and token usage; fold old turns into the summary.
+8. persist the reply, tool calls and token usage in one transaction (the inbound marked done
+   with them); once the history outgrows the budget, fold old turns into the summary.
 
 Beside the turns, `settle_interrupted_writes` settles writes a crash left half done
 (`bot.recovery`); the composition root calls it at start and on its maintenance timer.
