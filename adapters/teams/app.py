@@ -43,6 +43,7 @@ from adapters.teams.cards import invoke_card, invoke_message, render_confirm_wor
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.extension import TeamsExtension
 from adapters.teams.turns import CONFIRM_KINDS, TeamsTurns
+from bot import prompts
 from bot.linking import Linked
 from bot.messages import Inbound, Reply
 
@@ -145,6 +146,12 @@ class TeamsChannel:
             self.tasks.spawn(self.turns.card_action(press), name="teams-card-action")
             return
         # Action.Execute: the answer replaces the pressed card, so it is decided here.
+        if press.needs_reason:
+            self.tasks.spawn(self.turns.card_action(press), name="teams-card-action")
+            number = press.action_id.partition(":")[2]
+            reason_needed = prompts.reply("approval_reason_needed", number=number)
+            await _answer_invoke(context, invoke_message(reason_needed))
+            return
         if not await self.turns.claim(press.dedupe_key):
             await _answer_invoke(context, invoke_message(ALREADY_HANDLED))
             return

@@ -41,6 +41,7 @@ from adapters.teams.cards import (
 from adapters.teams.forms import parse_ticket_form, render_ticket_form, task_continue, task_message
 from adapters.teams.send import Connector, TeamsSendError
 from adapters.teams.turns import UNAVAILABLE, TeamsTurns
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import JobType
 from bot.identity import HelpdeskUser
@@ -175,13 +176,13 @@ class TeamsExtension:
         kind, _, number = press.action_id.partition(":")
         if not number.isdigit():
             return
-        reason = str(press.data.get(f"reason_{number}") or "").strip()[:500]
+        reason = press.reason
         address = press.address
 
         async def work(connector: Connector) -> None:
             if kind == "reject" and not reason:
                 await connector.post(
-                    render_notice(f"To reject ticket {number}, type a reason first.")
+                    render_notice(prompts.reply("approval_reason_needed", number=number))
                 )
                 return
             arguments: dict[str, Any] = {"ticket_number": int(number)}

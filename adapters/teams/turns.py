@@ -182,6 +182,9 @@ class TeamsTurns:
     async def card_action(self, press: CardAction, *, claimed: bool = False) -> None:
         """A button on one of our cards. An invoke (Action.Execute) was claimed and the card
         set to "working" in the invoke's answer already."""
+        if press.needs_reason and self.decide is not None:
+            await self.decide(press)  # asks for the reason; the claim stays free
+            return
         if not claimed and not await self.claim(press.dedupe_key):
             return
         if press.kind in ("approve", "reject"):
