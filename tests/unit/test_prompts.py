@@ -27,6 +27,10 @@ VALUES = {
     "text": "I'm looking at it now.",
     "title": "Create a ticket",
     "tool": "create_ticket",
+    # the channels' replies
+    "count": 2,
+    "where": "Just write to me here.",
+    "who": "Jane Smith",
 }
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +61,11 @@ def test_every_tool_has_a_description() -> None:
 
 
 def test_every_sentence_the_code_names_exists() -> None:
-    """Each reply and note the core and the tools name is a file that renders above."""
+    """Each reply and note the core, the tools and the channels name is a file that renders."""
     named = set()
-    for path in [*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("tools").rglob("*.py")]:
+    for path in (
+        p for top in ("bot", "tools", "adapters") for p in ROOT.joinpath(top).rglob("*.py")
+    ):
         for kind, name in _CALL.findall(path.read_text(encoding="utf-8")):
             if "{" not in name:  # names built at run time are checked by the engine tests
                 named.add(f"{'notes' if kind == 'note' else 'replies'}/{name}")
