@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.slack.payloads import encode_action_id
+from bot import prompts
 from bot.helpdesk.models import Outage, Ticket, TicketDetail
 from bot.messages import (
     Action,
@@ -39,7 +40,6 @@ FALLBACK_LIMIT = 300  # the notification text; the blocks carry the full message
 PRIORITIES = {1: "Critical", 2: "High", 3: "Medium", 4: "Low", 5: "Lowest"}
 STATUSES = {"open": "Open", "in_progress": "In progress", "on_hold": "On hold", "closed": "Closed"}
 OUTAGE_ICONS = {"outage": "🔴", "degraded": "🟠", "maintenance": "🛠️", "resolved": "✅"}
-LINK_BUTTON_LABEL = "Link your helpdesk account"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +176,9 @@ def render_confirm(confirm: ConfirmRequest) -> Rendered:
     actions = actions_block(confirm.actions, block_id="confirm_actions")
     if actions is not None:
         blocks.append(actions)
-    return Rendered(f"Please confirm: {truncate(confirm.title, 200)}", blocks)
+    return Rendered(
+        prompts.reply("channel_please_confirm", title=truncate(confirm.title, 200)), blocks
+    )
 
 
 def _without_buttons(blocks: Iterable[Mapping[str, Any]]) -> list[Block]:
@@ -185,8 +187,9 @@ def _without_buttons(blocks: Iterable[Mapping[str, Any]]) -> list[Block]:
 
 def render_confirm_working(card: Iterable[Mapping[str, Any]], *, user_id: str) -> Rendered:
     """The clicked card at once: buttons gone, so nobody clicks twice while it runs."""
-    blocks = [*_without_buttons(card), context(f"⏳ <@{user_id}> confirmed — working on it…")]
-    return Rendered("Working on it…", blocks)
+    note = prompts.reply("channel_confirmed_working", who=f"<@{user_id}>")
+    blocks = [*_without_buttons(card), context(f"⏳ {note}")]
+    return Rendered(prompts.reply("channel_working"), blocks)
 
 
 def render_confirm_outcome(card: Iterable[Mapping[str, Any]], outcome: str) -> Rendered:
@@ -213,12 +216,16 @@ def render_agent_message(message: AgentMessage) -> Rendered:
     name = escape(message.agent_name)
     return Rendered(
         f"{message.agent_name}: {fallback_text(message.text)}",
-        [context(f"🧑‍💼 *{name}* (helpdesk agent)"), markdown_block(message.text)],
+        [
+            context("🧑‍💼 " + prompts.reply("channel_agent_label", name=f"*{name}*")),
+            markdown_block(message.text),
+        ],
     )
 
 
 def render_link_required(link: LinkRequired) -> Rendered:
-    action = Action(id="link", kind="link", label=LINK_BUTTON_LABEL, url=link.url, style="primary")
+    label = prompts.reply("label_link_account")
+    action = Action(id="link", kind="link", label=label, url=link.url, style="primary")
     return Rendered(
         link.text,
         [
@@ -251,7 +258,7 @@ def ticket_card(ticket: Ticket) -> list[Block]:
     if ticket.job_type:
         facts.append(escape(ticket.job_type))
     if ticket.approval_status == "pending":
-        facts.append("awaiting approval")
+        facts.append(prompts.reply("channel_awaiting_approval"))
     if ticket.assigned_tech_name:
         facts.append(f"with {escape(ticket.assigned_tech_name)}")
     if ticket.updated_at is not None:
@@ -272,7 +279,7 @@ def ticket_detail(ticket: TicketDetail) -> list[Block]:
 
 def outage_notice(outage: Outage) -> list[Block]:
     icon = OUTAGE_ICONS.get(outage.status, "⚠️")
-    where = f" · {escape(outage.site_name)}" if outage.site_name else " · all sites"
+    where = f" · {escape(outage.site_name or prompts.reply('channel_all_sites'))}"
     blocks = [mrkdwn_section(f"{icon} *{escape(outage.title)}*")]
     detail = f"{escape(outage.service)}: {outage.status}{where}"
     if outage.message:
@@ -296,49 +303,46 @@ def suggested_prompts(
     recent open ticket, then everyday requests.
     https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
     """
-    prompts: list[dict[str, str]] = []
+    offered: list[dict[str, str]] = []
     for outage in active(outages)[:2]:
-        prompts.append(
+        service, status = outage.service, outage.status
+        offered.append(
             {
-                "title": truncate(f"{outage.service} is {outage.status} — check status", 75),
-                "message": f"Is there a problem with {outage.service} right now?",
+                "title": truncate(
+                    prompts.reply("slack_prompt_outage_title", service=service, status=status), 75
+                ),
+                "message": prompts.reply("slack_prompt_outage", service=service),
             }
         )
     for ticket in open_tickets(tickets)[:1]:
-        prompts.append(
+        number = ticket.ticket_number
+        offered.append(
             {
-                "title": truncate(f"Status of ticket {ticket.ticket_number}", 75),
-                "message": f"What is the status of ticket {ticket.ticket_number}?",
+                "title": truncate(prompts.reply("slack_prompt_ticket_title", number=number), 75),
+                "message": prompts.reply("slack_prompt_ticket", number=number),
             }
         )
-    prompts += [
-        {"title": "Fix a VPN problem", "message": "My VPN keeps disconnecting, how do I fix it?"},
-        {"title": "Open a ticket", "message": "I'd like to open a ticket."},
-        {"title": "Talk to a person", "message": "I'd like to talk to a person."},
+    offered += [
+        _offer("slack_prompt_vpn_title", "slack_prompt_vpn"),
+        _offer("label_open_ticket", "slack_prompt_open_ticket"),
+        _offer("slack_prompt_person_title", "slack_prompt_person"),
     ]
-    return prompts[:limit]
+    return offered[:limit]
 
 
-HELP_TEXT = (
-    "*`/helpdesk` commands*\n"
-    "• `/helpdesk tickets` — your open tickets\n"
-    "• `/helpdesk ticket 3018` — one ticket, with its latest comments\n"
-    "• `/helpdesk new` — open a ticket with a form\n"
-    "• `/helpdesk outages` — what is down right now\n"
-    "• `/helpdesk human` — talk to a person from the helpdesk\n"
-    "• `/helpdesk link` / `/helpdesk unlink` — connect or disconnect your helpdesk account\n"
-    "Or just send me a message — I answer in DMs, in threads where you mention me, "
-    "and in the assistant panel."
-)
+def _offer(title: str, message: str) -> dict[str, str]:
+    return {"title": prompts.reply(title), "message": prompts.reply(message)}
 
 
 def render_help() -> Rendered:
-    return Rendered("helpdesk commands", [mrkdwn_section(HELP_TEXT)])
+    help_text = prompts.reply("slack_help")
+    return Rendered(prompts.reply("slack_help_fallback"), [mrkdwn_section(help_text)])
 
 
 def render_tickets(tickets: Sequence[Ticket], *, heading: str) -> Rendered:
     if not tickets:
-        return Rendered("No open tickets", [mrkdwn_section("You have no open tickets. 🎉")])
+        empty = mrkdwn_section(prompts.reply("channel_no_tickets"))
+        return Rendered(prompts.reply("slack_no_tickets_fallback"), [empty])
     blocks: list[Block] = [mrkdwn_section(f"*{escape(heading)}*")]
     for ticket in tickets[:15]:  # 2 blocks each; a message holds at most 50 blocks
         blocks += ticket_card(ticket)
@@ -348,10 +352,9 @@ def render_tickets(tickets: Sequence[Ticket], *, heading: str) -> Rendered:
 def render_outages(outages: Sequence[Outage]) -> Rendered:
     current = active(outages)
     if not current:
-        return Rendered(
-            "All systems operational", [mrkdwn_section("✅ All systems are operational.")]
-        )
+        none = mrkdwn_section(prompts.reply("channel_no_outages"))
+        return Rendered(prompts.reply("slack_no_outages_fallback"), [none])
     blocks: list[Block] = []
     for outage in current[:20]:
         blocks += outage_notice(outage)
-    return Rendered(f"{len(current)} active outage(s)", blocks)
+    return Rendered(prompts.reply("channel_active_outages", count=len(current)), blocks)

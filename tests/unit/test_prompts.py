@@ -29,6 +29,8 @@ VALUES = {
     "tool": "create_ticket",
     # the channels' replies
     "count": 2,
+    "service": "VPN",
+    "status": "degraded",
     "where": "Just write to me here.",
     "who": "Jane Smith",
 }
