@@ -58,7 +58,7 @@ def render_ticket_form(message_text: str, job_types: Sequence[JobType]) -> Card:
         {
             "type": "Input.Text",
             "id": "subject",
-            "label": "Subject",
+            "label": prompts.reply("label_subject"),
             "isRequired": True,
             "errorMessage": prompts.reply("channel_form_no_subject"),
             "maxLength": 255,
@@ -67,7 +67,7 @@ def render_ticket_form(message_text: str, job_types: Sequence[JobType]) -> Card:
         {
             "type": "Input.Text",
             "id": "description",
-            "label": "Description",
+            "label": prompts.reply("label_description"),
             "isMultiline": True,
             "isRequired": True,
             "errorMessage": prompts.reply("channel_form_no_description"),
@@ -80,7 +80,7 @@ def render_ticket_form(message_text: str, job_types: Sequence[JobType]) -> Card:
             {
                 "type": "Input.ChoiceSet",
                 "id": "job_type",
-                "label": "Job type",
+                "label": prompts.reply("label_job_type"),
                 "style": "compact",
                 "choices": [{"title": jt.name, "value": jt.name} for jt in job_types[:50]],
             }
