@@ -29,6 +29,7 @@ VALUES = {
     "tool": "create_ticket",
     # the channels' replies
     "count": 2,
+    "seconds": 3,
     "service": "VPN",
     "status": "degraded",
     "where": "Just write to me here.",
