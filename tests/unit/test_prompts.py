@@ -28,7 +28,9 @@ VALUES = {
     "title": "Create a ticket",
     "tool": "create_ticket",
     # the channels' replies
+    "channel": "Slack",
     "count": 2,
+    "minutes": 15,
     "seconds": 3,
     "service": "VPN",
     "status": "degraded",
