@@ -31,6 +31,7 @@ VALUES = {
     "channel": "Slack",
     "count": 2,
     "minutes": 15,
+    "offers": "Create a ticket | Talk to a human",
     "seconds": 3,
     "service": "VPN",
     "status": "degraded",
