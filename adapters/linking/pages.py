@@ -151,41 +151,40 @@ RefusalKind = LinkProblem | Literal["csrf", "locked"]
 def refusal_for(kind: RefusalKind, *, channel: str | None = None) -> Refusal:
     """The page text for a link that cannot be used (or a form that cannot be accepted)."""
     where = channel_label(channel or "")
-    reply = prompts.reply
     if kind == "expired":
         return Refusal(
-            reply("link_refused_expired_title"),
-            reply("link_refused_expired_message", minutes=LINK_TTL_S // 60),
-            reply("link_refused_new_link", where=where),
+            prompts.reply("link_refused_expired_title"),
+            prompts.reply("link_refused_expired_message", minutes=LINK_TTL_S // 60),
+            prompts.reply("link_refused_new_link", where=where),
         )
     if kind == "used":
         return Refusal(
-            reply("link_refused_used_title"),
-            reply("link_refused_used_message"),
-            reply("link_refused_used_next", where=where),
+            prompts.reply("link_refused_used_title"),
+            prompts.reply("link_refused_used_message"),
+            prompts.reply("link_refused_used_next", where=where),
         )
     if kind == "busy":
         return Refusal(
-            reply("link_refused_busy_title"),
-            reply("link_refused_busy_message"),
-            reply("link_refused_busy_next"),
+            prompts.reply("link_refused_busy_title"),
+            prompts.reply("link_refused_busy_message"),
+            prompts.reply("link_refused_busy_next"),
         )
     if kind == "csrf":
         return Refusal(
-            reply("link_refused_csrf_title"),
-            reply("link_refused_csrf_message"),
-            reply("link_refused_csrf_next"),
+            prompts.reply("link_refused_csrf_title"),
+            prompts.reply("link_refused_csrf_message"),
+            prompts.reply("link_refused_csrf_next"),
         )
     if kind == "locked":
         return Refusal(
-            reply("link_refused_locked_title"),
-            reply("link_refused_locked_message"),
-            reply("link_refused_locked_next", where=where),
+            prompts.reply("link_refused_locked_title"),
+            prompts.reply("link_refused_locked_message"),
+            prompts.reply("link_refused_locked_next", where=where),
         )
     return Refusal(
-        reply("link_refused_invalid_title"),
-        reply("link_refused_invalid_message"),
-        reply("link_refused_invalid_next", where=where),
+        prompts.reply("link_refused_invalid_title"),
+        prompts.reply("link_refused_invalid_message"),
+        prompts.reply("link_refused_invalid_next", where=where),
     )
 
 

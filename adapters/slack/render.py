@@ -272,7 +272,7 @@ def ticket_detail(ticket: TicketDetail) -> list[Block]:
         blocks.append(mrkdwn_section(escape(truncate(ticket.description, 1500))))
     public = [comment for comment in ticket.comments if not comment.is_internal][-3:]
     for comment in public:
-        author = escape(comment.author_name or "Helpdesk")
+        author = escape(comment.author_name or prompts.reply("slack_comment_author_unknown"))
         blocks.append(context(f"💬 *{author}*: {escape(truncate(comment.comment, 500))}"))
     return blocks
 
@@ -323,15 +323,20 @@ def suggested_prompts(
             }
         )
     offered += [
-        _offer("slack_prompt_vpn_title", "slack_prompt_vpn"),
-        _offer("label_open_ticket", "slack_prompt_open_ticket"),
-        _offer("slack_prompt_person_title", "slack_prompt_person"),
+        {
+            "title": prompts.reply("slack_prompt_vpn_title"),
+            "message": prompts.reply("slack_prompt_vpn"),
+        },
+        {
+            "title": prompts.reply("label_open_ticket"),
+            "message": prompts.reply("slack_prompt_open_ticket"),
+        },
+        {
+            "title": prompts.reply("slack_prompt_person_title"),
+            "message": prompts.reply("slack_prompt_person"),
+        },
     ]
     return offered[:limit]
-
-
-def _offer(title: str, message: str) -> dict[str, str]:
-    return {"title": prompts.reply(title), "message": prompts.reply(message)}
 
 
 def render_help() -> Rendered:

@@ -69,7 +69,7 @@ def teams_markdown(markdown: str) -> str:
 
 def sources_line(sources: Sequence[Source]) -> str:
     links = [f"[{_link_text(source.title)}]({source.url})" for source in sources[:8]]
-    return "📄 Sources: " + " · ".join(links) if links else ""
+    return "📄 " + prompts.reply("teams_sources", links=" · ".join(links)) if links else ""
 
 
 def _link_text(title: str) -> str:
