@@ -112,6 +112,21 @@ def test_user_facing_sentences_keep_their_wording() -> None:
     )
 
 
+def test_channel_sentences_keep_their_wording() -> None:
+    assert prompts.reply("channel_sorry") == (
+        "Sorry — something went wrong on my side. Please try again in a moment."
+    )
+    assert prompts.reply("teams_only_managers_approve") == "Only managers have tickets to approve."
+    assert prompts.reply("slack_passed_to_agent_thread", where="<https://t|the thread>") == (
+        "I passed your message on to <https://t|the thread>; please continue there."
+    )
+    assert prompts.reply("web_too_fast", seconds=3).endswith("please try again in 3 seconds.")
+    assert prompts.reply("link_refused_new_link", where="Slack") == (
+        "Send the assistant any message in Slack and it will give you a new link."
+    )
+    assert prompts.reply("teams_help").startswith("**What you can type**\n\n- **tickets**")
+
+
 def test_missing_value_is_an_error() -> None:
     with pytest.raises(prompts.PromptError, match="user_name"):
         prompts.render("system", tenant_name="x", company_name="y", date="z")
