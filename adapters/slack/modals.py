@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.render import PRIORITIES, escape, mrkdwn_section, truncate
+from adapters.slack.render import escape, mrkdwn_section, priorities, truncate
 from bot import prompts
 from bot.helpdesk.models import JobType
 
@@ -24,7 +24,7 @@ def new_ticket_modal(job_types: list[JobType]) -> dict[str, Any]:
     def option(text: str, value: str) -> dict[str, Any]:
         return {"text": {"type": "plain_text", "text": truncate(text, 75)}, "value": value}
 
-    priorities = [option(f"{n} — {label}", str(n)) for n, label in PRIORITIES.items()]
+    choices = [option(f"{n} — {label}", str(n)) for n, label in priorities().items()]
     blocks: list[dict[str, Any]] = [
         _input(
             "subject",
@@ -39,7 +39,7 @@ def new_ticket_modal(job_types: list[JobType]) -> dict[str, Any]:
         _input(
             "priority",
             prompts.reply("label_priority"),
-            {"type": "static_select", "options": priorities, "initial_option": priorities[2]},
+            {"type": "static_select", "options": choices, "initial_option": choices[2]},
         ),
     ]
     if job_types:

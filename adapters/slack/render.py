@@ -37,8 +37,6 @@ BUTTON_LABEL_LIMIT = 75
 CONTEXT_ELEMENTS = 10
 FALLBACK_LIMIT = 300  # the notification text; the blocks carry the full message
 
-PRIORITIES = {1: "Critical", 2: "High", 3: "Medium", 4: "Low", 5: "Lowest"}
-STATUSES = {"open": "Open", "in_progress": "In progress", "on_hold": "On hold", "closed": "Closed"}
 OUTAGE_ICONS = {"outage": "🔴", "degraded": "🟠", "maintenance": "🛠️", "resolved": "✅"}
 
 
@@ -250,19 +248,43 @@ def render_notice(text: str) -> Rendered:
 # --- helpdesk records (also used by App Home and the slash command) -----------------------
 
 
+def priorities() -> dict[int, str]:
+    """The helpdesk's priorities (1 = critical … 5 = lowest) as the user reads them."""
+    return {
+        1: prompts.reply("channel_priority_critical"),
+        2: prompts.reply("channel_priority_high"),
+        3: prompts.reply("channel_priority_medium"),
+        4: prompts.reply("channel_priority_low"),
+        5: prompts.reply("channel_priority_lowest"),
+    }
+
+
+def statuses() -> dict[str, str]:
+    """A ticket's status as the user reads it."""
+    return {
+        "open": prompts.reply("channel_status_open"),
+        "in_progress": prompts.reply("channel_status_in_progress"),
+        "on_hold": prompts.reply("channel_status_on_hold"),
+        "closed": prompts.reply("channel_status_closed"),
+    }
+
+
 def ticket_card(ticket: Ticket) -> list[Block]:
     title = f"*#{ticket.ticket_number} {escape(truncate(ticket.subject, 200))}*"
-    facts = [STATUSES.get(ticket.status, ticket.status)]
+    facts = [statuses().get(ticket.status, ticket.status)]
     if ticket.priority is not None:
-        facts.append(f"{PRIORITIES.get(ticket.priority, ticket.priority)} priority")
+        priority = priorities().get(ticket.priority, ticket.priority)
+        facts.append(prompts.reply("channel_fact_priority", priority=priority))
     if ticket.job_type:
         facts.append(escape(ticket.job_type))
     if ticket.approval_status == "pending":
         facts.append(prompts.reply("channel_awaiting_approval"))
     if ticket.assigned_tech_name:
-        facts.append(f"with {escape(ticket.assigned_tech_name)}")
+        name = escape(ticket.assigned_tech_name)
+        facts.append(prompts.reply("channel_fact_assigned", name=name))
     if ticket.updated_at is not None:
-        facts.append(f"updated {ticket.updated_at:%d %b %Y}")
+        date = f"{ticket.updated_at:%d %b %Y}"
+        facts.append(prompts.reply("channel_fact_updated", date=date))
     return [mrkdwn_section(title), context(" · ".join(facts))]
 
 

@@ -33,6 +33,7 @@ VALUES = {
     "links": "[VPN setup](https://kb.example/1)",
     "minutes": 15,
     "offers": "Create a ticket | Talk to a human",
+    "priority": "High",
     "seconds": 3,
     "service": "VPN",
     "status": "degraded",
