@@ -36,8 +36,6 @@ Card = dict[str, Any]
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 TEXT_LIMIT = 24_000  # a Teams message is at most ~28 KB including its card
-PRIORITIES = {1: "Critical", 2: "High", 3: "Medium", 4: "Low", 5: "Lowest"}
-STATUSES = {"open": "Open", "in_progress": "In progress", "on_hold": "On hold", "closed": "Closed"}
 OUTAGE_ICONS = {"outage": "🔴", "degraded": "🟠", "maintenance": "🛠️", "resolved": "✅"}
 HANDOFF_ICONS = {"queued": "⏳", "joined": "🙋", "ended": "✅", "cancelled": "↩️"}
 
@@ -247,18 +245,41 @@ def render_help() -> Outgoing:
 # --- helpdesk records ----------------------------------------------------------------------
 
 
+def priorities() -> dict[int, str]:
+    """The helpdesk's priorities (1 = critical … 5 = lowest) as the user reads them."""
+    return {
+        1: prompts.reply("channel_priority_critical"),
+        2: prompts.reply("channel_priority_high"),
+        3: prompts.reply("channel_priority_medium"),
+        4: prompts.reply("channel_priority_low"),
+        5: prompts.reply("channel_priority_lowest"),
+    }
+
+
+def statuses() -> dict[str, str]:
+    """A ticket's status as the user reads it."""
+    return {
+        "open": prompts.reply("channel_status_open"),
+        "in_progress": prompts.reply("channel_status_in_progress"),
+        "on_hold": prompts.reply("channel_status_on_hold"),
+        "closed": prompts.reply("channel_status_closed"),
+    }
+
+
 def ticket_facts(ticket: Ticket) -> list[str]:
-    facts = [STATUSES.get(ticket.status, ticket.status)]
+    facts = [statuses().get(ticket.status, ticket.status)]
     if ticket.priority is not None:
-        facts.append(f"{PRIORITIES.get(ticket.priority, ticket.priority)} priority")
+        priority = priorities().get(ticket.priority, ticket.priority)
+        facts.append(prompts.reply("channel_fact_priority", priority=priority))
     if ticket.job_type:
         facts.append(ticket.job_type)
     if ticket.approval_status == "pending":
         facts.append(prompts.reply("channel_awaiting_approval"))
     if ticket.assigned_tech_name:
-        facts.append(f"with {ticket.assigned_tech_name}")
+        facts.append(prompts.reply("channel_fact_assigned", name=ticket.assigned_tech_name))
     if ticket.updated_at is not None:
-        facts.append(f"updated {ticket.updated_at:%d %b %Y}")
+        date = f"{ticket.updated_at:%d %b %Y}"
+        facts.append(prompts.reply("channel_fact_updated", date=date))
     return facts
 
 
