@@ -153,6 +153,7 @@ async def _run_sandbox(args: argparse.Namespace) -> None:
 async def _run_chat(args: argparse.Namespace, settings: Settings) -> None:
     from adapters.compose import build_services
     from adapters.terminal.channel import CHANNEL, run_chat
+    from bot import prompts
     from bot.helpdesk.errors import AuthError
 
     async with build_services(settings) as services:
@@ -162,7 +163,7 @@ async def _run_chat(args: argparse.Namespace, settings: Settings) -> None:
                 CHANNEL, user_key, username=args.user, password=args.password
             )
         except AuthError:
-            print("helpdesk-bot: the helpdesk refused that email or password", file=sys.stderr)
+            print(prompts.reply("terminal_sign_in_refused"), file=sys.stderr)
             raise SystemExit(1) from None
         await run_chat(services.engine, user_key=user_key, conversation_key=args.conversation)
 
