@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.helpdesk.errors import HelpdeskError, OutcomeUnknown, ReauthRequired
 from bot.messages import Action, ConfirmField, ConfirmRequest
 from bot.store.records import PendingAction
@@ -89,6 +89,7 @@ async def propose(
         arguments=args.model_dump(mode="json"),
         idempotency_key=idempotency_key(conversation_id, tool_call_id, spec.name, raw_arguments),
     )
+    metrics.current().confirms.labels(tool=spec.name, result="proposed").inc()
     similar = preview.similar_ticket_number if spec.instead_on_similar is not None else None
     request = ConfirmRequest(
         pending_action_id=action.id,
