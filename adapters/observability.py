@@ -18,7 +18,7 @@ import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import hdrs, web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from bot import metrics
 from bot.metrics import Metrics
@@ -48,7 +48,7 @@ def mount_metrics(app: web.Application, registry: Metrics, *, token: str | None)
             return refusal
         body = generate_latest(registry.registry)
         response = web.Response(body=body)
-        response.headers[hdrs.CONTENT_TYPE] = CONTENT_TYPE_LATEST
+        response.headers[hdrs.CONTENT_TYPE] = CONTENT_TYPE_PLAIN_0_0_4  # every Prometheus reads it
         return response
 
     app.middlewares.append(bind_metrics)
