@@ -45,6 +45,15 @@ TOOL_STEP = message("assistant", "", tool_calls=[{"id": "c1", "name": "search_kb
             [],
             "confirmed",
         ),
+        (
+            [
+                QUESTION,
+                message("assistant", "x", feedback=1),
+                message("assistant", "y", feedback=-1),
+            ],
+            [],
+            "unhelpful",
+        ),  # the last verdict counts
         ([QUESTION, ANSWER], ["create_ticket"], "ticket"),
         ([QUESTION, ANSWER], ["add_ticket_comment"], "assumed"),  # no ticket was filed
         (
