@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import Token
 
 from aiohttp import hdrs, web
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -30,8 +31,11 @@ _PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def mount_metrics(app: web.Application, registry: Metrics, *, token: str | None) -> None:
-    """Serve `registry` at `/metrics` and make it current for every request of `app`."""
+def mount_metrics(
+    app: web.Application, registry: Metrics, *, token: str | None
+) -> Callable[[web.Application], Awaitable[None]]:
+    """Serve `registry` at `/metrics` and make it current for every request of `app` and
+    during its startup; returns the startup hook to append last, which ends the latter."""
     app[METRICS] = registry
 
     @web.middleware
@@ -53,6 +57,25 @@ def mount_metrics(app: web.Application, registry: Metrics, *, token: str | None)
 
     app.middlewares.append(bind_metrics)
     app.router.add_get(METRICS_PATH, serve_metrics)
+    # Work started while the app starts (Slack's Socket Mode client, the background loops)
+    # records into this app too; the caller appends `release` last, which undoes it.
+    binding = _StartupBinding(registry)
+    app.on_startup.append(binding.bind)
+    return binding.release
+
+
+class _StartupBinding:
+    def __init__(self, registry: Metrics) -> None:
+        self._registry = registry
+        self._token: Token[Metrics] | None = None
+
+    async def bind(self, _: web.Application) -> None:
+        self._token = metrics.bind(self._registry)
+
+    async def release(self, _: web.Application) -> None:
+        if self._token is not None:
+            metrics.reset(self._token)
+            self._token = None
 
 
 def scrape_refusal(

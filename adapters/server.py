@@ -58,7 +58,9 @@ def create_app(
     app[SERVICES] = services
     app[TASKS] = tasks
     registry = app_metrics(services)
-    mount_metrics(app, registry, token=_secret(services.settings.metrics_token))
+    end_startup_binding = mount_metrics(
+        app, registry, token=_secret(services.settings.metrics_token)
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     shared = services.for_channels()
@@ -92,6 +94,7 @@ def create_app(
         await tasks.drain(grace_s=DRAIN_TIMEOUT_S)
 
     app.on_startup.append(start_background)
+    app.on_startup.append(end_startup_binding)
     app.on_shutdown.append(stop)
     return app
 
