@@ -25,6 +25,7 @@ from adapters.linking.handlers import mount as mount_link_pages
 from adapters.observability import METRICS, mount_metrics
 from adapters.tasks import TaskGroup
 from bot import metrics
+from bot.confirmations import expire_unanswered
 from bot.deflection import settle_quiet_conversations
 from bot.helpdesk.errors import HelpdeskError
 from bot.linking import Linked
@@ -150,8 +151,7 @@ async def _maintain(services: Services, stopping: asyncio.Event) -> None:
             settled = await services.engine.settle_interrupted_writes(notify=services.relay.send)
             if settled:
                 log.info("Settled %d write(s) a crash had interrupted", len(settled))
-            for expired in await services.store.expire_pending_actions():
-                metrics.current().confirms.labels(tool=expired.tool_name, result="expired").inc()
+            await expire_unanswered(services.store)
             await settle_quiet_conversations(
                 services.store, quiet_for_s=services.settings.conversation_settle_after_s
             )

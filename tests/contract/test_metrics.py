@@ -19,6 +19,8 @@ from multidict import CIMultiDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.observability import METRICS, scrape_refusal
+from bot import metrics
+from bot.confirmations import expire_unanswered
 from bot.deflection import settle_quiet_conversations
 from sandbox.runner import RunningSandbox
 from tests.contract.test_web_support import (
@@ -179,6 +181,32 @@ async def test_a_quiet_conversation_is_counted_once_by_how_it_ended(app: WebApp)
     settled = "helpdesk_bot_conversations_settled_total"
     assert moved(before, after, settled, outcome="confirmed") == 1
     assert moved(before, after, settled) == 1
+
+
+async def test_an_unanswered_confirm_expires_and_the_quiet_conversation_is_assumed(
+    app: WebApp,
+) -> None:
+    await app.sign_in()
+    ws = await app.connect()
+    await turn(ws, say(VPN))
+    [card] = of_type(await turn(ws, say(TICKET)), "confirm")  # never answered
+    before = await scrape(app)
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    bound = metrics.bind(app.client.app[METRICS])  # as the server's maintenance task is
+    try:
+        expired = await expire_unanswered(app.services.store, now=later)
+        await settle_quiet_conversations(app.services.store, quiet_for_s=1800, now=later)
+    finally:
+        metrics.reset(bound)
+
+    after = await scrape(app)
+    assert [action.id for action in expired] == [card["actions"][0]["id"].split(":", 1)[1]]
+    confirms = "helpdesk_bot_confirms_total"
+    assert moved(before, after, confirms, tool="create_ticket", result="expired") == 1
+    assert moved(before, after, confirms) == 1
+    settled = "helpdesk_bot_conversations_settled_total"
+    assert moved(before, after, settled, outcome="assumed") == moved(before, after, settled) == 1
 
 
 async def test_without_the_token_the_metrics_are_refused(app: WebApp) -> None:
