@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot import metrics, prompts
@@ -106,6 +107,14 @@ async def propose(
     if preview.notices:
         model_result["notices"] = list(preview.notices)
     return request, model_result
+
+
+async def expire_unanswered(store: Store, *, now: datetime | None = None) -> list[PendingAction]:
+    """Expire the writes nobody answered in time (claims already refuse them); returns them."""
+    expired = await store.expire_pending_actions(now=now)
+    for action in expired:
+        metrics.current().confirms.labels(tool=action.tool_name, result="expired").inc()
+    return expired
 
 
 def confirm_actions(action_id: str, *, similar_ticket_number: int | None) -> tuple[Action, ...]:
