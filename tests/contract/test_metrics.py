@@ -209,6 +209,25 @@ async def test_an_unanswered_confirm_expires_and_the_quiet_conversation_is_assum
     assert moved(before, after, settled, outcome="assumed") == moved(before, after, settled) == 1
 
 
+async def test_two_apps_in_one_process_count_only_their_own_turns(
+    app: WebApp, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    settings = settings_for(sandbox, other_dir, metrics_token=TOKEN)
+    async with open_web_app(sandbox, settings) as other:
+        before, other_before = await scrape(app), await scrape(other)
+        await app.sign_in()
+        await turn(await app.connect(), say(VPN))
+
+        after, other_after = await scrape(app), await scrape(other)
+
+    assert moved(before, after, "helpdesk_bot_turns_total") == 1
+    assert moved(before, after, "helpdesk_bot_model_requests_total") >= 1
+    for name in ("turns_total", "model_requests_total", "helpdesk_request_seconds_count"):
+        assert moved(other_before, other_after, f"helpdesk_bot_{name}") == 0, name
+
+
 async def test_without_the_token_the_metrics_are_refused(app: WebApp) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
         response = await app.client.get("/metrics", headers=headers)
