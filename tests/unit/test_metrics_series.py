@@ -55,7 +55,8 @@ def test_a_turn_is_named_by_its_strongest_reply(registry: Metrics) -> None:
         meter.saw(Message(text="Queued", notice=True))
         meter.saw(HandoffStatus(state="queued", text="queued"))
 
-    assert sample(registry, "helpdesk_bot_turns_total", channel="web", outcome="confirm_requested")
+    turns = "helpdesk_bot_turns_total"
+    assert sample(registry, turns, channel="web", outcome="confirm_requested") == 1
     assert sample(registry, "helpdesk_bot_turns_total", channel="web", outcome="handoff") == 1
     assert sample(registry, "helpdesk_bot_turn_seconds_count", channel="web") == 2
 
