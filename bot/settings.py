@@ -86,6 +86,11 @@ class Settings(BaseSettings):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("helpdesk_base_url", "bot_public_url", "openai_base_url", "slack_api_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
