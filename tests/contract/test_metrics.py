@@ -15,13 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from multidict import CIMultiDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.compose import build_services
 from adapters.observability import METRICS, scrape_refusal
+from adapters.server import create_app
 from bot import metrics
 from bot.confirmations import expire_unanswered
 from bot.deflection import settle_quiet_conversations
+from bot.linking import Linked
+from bot.messages import Inbound, Reply
 from sandbox.runner import RunningSandbox
 from tests.contract.test_web_support import (
     Frame,
@@ -268,3 +274,39 @@ def test_who_may_scrape(
 ) -> None:
     refusal = scrape_refusal(remote=remote, headers=CIMultiDict(headers), token=token)
     assert (refusal.status if refusal is not None else None) == status
+
+
+class StartsAtStartup:
+    """A channel that, like Slack's Socket Mode client, starts its work while the app starts."""
+
+    name = "startup-probe"
+
+    def __init__(self) -> None:
+        self.seen: list[metrics.Metrics] = []
+
+    def mount(self, app: web.Application) -> None:
+        async def start(_: web.Application) -> None:
+            self.seen.append(metrics.current())
+
+        app.on_startup.append(start)
+
+    async def deliver(self, conversation_key: str, reply: Reply) -> bool:
+        return False
+
+    async def on_linked(self, linked: Linked) -> None:
+        return None
+
+    async def sign_in_url(self, inbound: Inbound, message_id: int) -> str | None:
+        return None
+
+
+async def test_work_started_with_the_app_records_into_it_and_nothing_leaks_out(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    probe = StartsAtStartup()
+    outside = metrics.current()
+    async with build_services(settings_for(sandbox, tmp_path), model_stream_delay_s=0) as s:
+        app = create_app(s, channels=[lambda _services, _tasks: probe])
+        async with TestClient(TestServer(app)):
+            assert probe.seen == [app[METRICS]]
+            assert metrics.current() is outside  # the test's own context is untouched
