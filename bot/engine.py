@@ -86,7 +86,9 @@ class Engine:
         # Names this process in the turn leases (the composition root passes its replica id).
         self._holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         side = SideModel(model)
-        self._history = history = History(store=store, side=side)
+        self._history = history = History(
+            store=store, side=side, fold_tokens=config.input_token_budget
+        )
         self._chats = ChatSessions(store=store, helpdesk=helpdesk)
         escalation = Escalation(
             store=store, helpdesk=helpdesk, chats=self._chats, history=history, side=side

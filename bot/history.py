@@ -25,9 +25,12 @@ SUMMARY_TOKENS = 600
 
 
 class History:
-    def __init__(self, *, store: Store, side: SideModel) -> None:
+    def __init__(self, *, store: Store, side: SideModel, fold_tokens: int = 8000) -> None:
         self._store = store
         self._side = side
+        # A fold takes several turns at once, at most what fit the input budget: the
+        # summary call gets all of it (its transcript shortens tool results), none cut.
+        self._fold_tokens = fold_tokens
 
     async def load(self, conversation: Conversation) -> list[HistoryItem]:
         """The messages after the summary, as the model sees them."""
@@ -65,7 +68,7 @@ class History:
         if not fresh:
             return
         previous = conversation.summary or ""
-        text = transcript(fresh)
+        text = transcript(fresh, limit_tokens=max(3000, self._fold_tokens))
         prompt = prompts.render(
             "summarize", user_name=user.display_name, previous_summary=previous, transcript=text
         )

@@ -248,3 +248,30 @@ async def test_a_conversation_the_agent_gave_back_meanwhile_is_answered(store: S
 
     assert [m.text for m in only(replies, Message)] == ["Back with the bot: try reconnecting."]
     model.assert_consumed()
+
+
+async def test_a_folded_chunk_reaches_the_summary_whole(store: Store) -> None:
+    """A chunk is several turns at once; none of it may be cut from the summary's input."""
+    model = AnsweringModel()
+    engine = Engine(
+        store=store,
+        identities=Directory(),
+        helpdesk=cast(HelpdeskClient, ChatDouble()),
+        model=model,
+        tools=Tools().registry(),
+        config=EngineConfig(input_token_budget=8000, val_ai_wait_s=0.0),
+    )
+    for number in range(40):
+        inbound = Inbound("test", "chunks", USER_KEY, text=f"{'word ' * 150}<{number}>")
+        async for _ in engine.handle(inbound):
+            pass
+
+    conversation = await store.find_conversation("test", "chunks")
+    assert conversation is not None and conversation.summary_up_to_seq
+    stored = await store.recent_messages(conversation.id, limit=500)
+    last_folded = conversation.summary_up_to_seq
+    folded = [m.content for m in stored if m.role == "user" and m.seq <= last_folded]
+    summarised = " ".join(r.messages[0].content or "" for r in model.requests if not r.tools)
+    markers = [text.rsplit(" ", 1)[-1] for text in folded]  # "<n>", each message's end
+    missing = [m for m in markers if m not in summarised]
+    assert markers and missing == []
