@@ -9,7 +9,8 @@ The order is the guarantee:
 5. mirror the message into the Helpdesk chat session (`bot.chat_session`);
 6. while a human owns the conversation, stop there: no model call;
 7. the model ⇄ tools loop (`bot.answering`, `bot.agent_loop`); writes become confirm-requests;
-8. persist the reply, tool calls and token usage; fold old turns into the summary.
+8. persist the reply, tool calls and token usage in one transaction (the inbound marked done
+   with them); once the history outgrows the budget, fold old turns into the summary.
 
 Beside the turns, `settle_interrupted_writes` settles writes a crash left half done
 (`bot.recovery`); the composition root calls it at start and on its maintenance timer.
@@ -17,6 +18,7 @@ Beside the turns, `settle_interrupted_writes` settles writes a crash left half d
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -29,6 +31,7 @@ from bot.agent_loop import AgentLoop
 from bot.answering import Answering
 from bot.chat_session import ChatSessions
 from bot.config import EngineConfig
+from bot.context import HistoryItem
 from bot.escalation import Escalation
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
@@ -47,7 +50,7 @@ from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
-from bot.turn import Turn, say
+from bot.turn import Settlement, Turn, say
 from bot.val_ai import ValAi
 
 # The account-link URL for an unlinked channel user; gets the inbound and the id of the
@@ -83,7 +86,9 @@ class Engine:
         # Names this process in the turn leases (the composition root passes its replica id).
         self._holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         side = SideModel(model)
-        history = History(store=store, side=side)
+        self._history = history = History(
+            store=store, side=side, fold_tokens=config.input_token_budget
+        )
         self._chats = ChatSessions(store=store, helpdesk=helpdesk)
         escalation = Escalation(
             store=store, helpdesk=helpdesk, chats=self._chats, history=history, side=side
@@ -115,29 +120,36 @@ class Engine:
                 yield reply
 
     async def _handle(self, inbound: Inbound, meter: TurnMeter) -> AsyncIterator[Reply]:
-        conversation = await self._store.get_or_create_conversation(
+        redaction = mask_secrets(inbound.text or "")
+        content = redaction.text if inbound.text is not None else _describe_action(inbound)
+        conversation, stored, created = await self._store.receive_inbound(
             inbound.channel,
             inbound.conversation_key,
             user_key=inbound.user_key,
             address=dict(inbound.address) or None,
+            content=content,
+            event_id=inbound.event_id,
+            author=inbound.display_name,
         )
         set_log_context(channel=inbound.channel, conversation=conversation.id)
-        redaction = mask_secrets(inbound.text or "")
-        content = redaction.text if inbound.text is not None else _describe_action(inbound)
-        stored, created = await self._store.add_inbound_message(
-            conversation.id, content, event_id=inbound.event_id, author=inbound.display_name
-        )
         if not created and await self._replayed(conversation.id, inbound.event_id):
             async for reply in self._replay(conversation.id, inbound.event_id):
                 yield reply
             meter.mark("replayed")
             return
         yield Typing()
+        settlement = Settlement()
         async for reply in self._locked_turn(
-            conversation, inbound, stored, masked=redaction.found, redelivered=not created
+            conversation,
+            inbound,
+            stored,
+            masked=redaction.found,
+            redelivered=not created,
+            settlement=settlement,
         ):
             yield reply
-        await self._store.set_message_status(stored.id, "done")
+        if not settlement.done:
+            await self._store.set_message_status(stored.id, "done")
 
     async def resume(
         self, *, channel: str, conversation_key: str, message_id: int
@@ -205,6 +217,7 @@ class Engine:
         *,
         masked: bool,
         redelivered: bool = False,
+        settlement: Settlement | None = None,
     ) -> AsyncIterator[Reply]:
         """Run the turn under the conversation's lock; a lost sign-in asks to relink."""
         async with self._store.turn_lock(conversation.id, holder=self._holder):
@@ -212,15 +225,25 @@ class Engine:
                 async for reply in self._replay(conversation.id, inbound.event_id):
                     yield reply
                 return
-            current = await self._store.get_conversation(conversation.id) or conversation
+            # One read for the conversation and, while the bot owns it, the model's history.
+            current, history = await self._history.current(conversation.id)
+            current = current or conversation
             try:
-                async for reply in self._turn(current, inbound, stored, masked):
+                async for reply in self._turn(
+                    current, inbound, stored, masked, settlement or Settlement(), history
+                ):
                     yield reply
             except ReauthRequired:
                 yield await self._link_request(current, inbound, stored, relink=True)
 
     async def _turn(
-        self, conversation: Conversation, inbound: Inbound, stored: StoredMessage, masked: bool
+        self,
+        conversation: Conversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        masked: bool,
+        settlement: Settlement,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
             notice = Message(text=prompts.reply("turn_masked_secret"), notice=True)
@@ -237,6 +260,7 @@ class Engine:
             user=user,
             stored=stored,
             deadline=time.monotonic() + self._config.turn_timeout_s,
+            settlement=settlement,
         )
         if inbound.action is not None:
             async for reply in self._pending.on_action(turn, inbound.action):
@@ -251,16 +275,29 @@ class Engine:
                     yield reply
                 return
         chat_id, mirrored_at = await self._chats.mirror(conversation, user, stored.content)
-        async for reply in self._bot_or_human(turn, chat_id, mirrored_at):
+        async for reply in self._bot_or_human(turn, chat_id, mirrored_at, history):
             yield reply
 
     async def _bot_or_human(
-        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
+        self,
+        turn: Turn,
+        chat_id: int | None,
+        mirrored_at: datetime | None,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
-        """While a human owns (or is asked to take) the conversation, no model call."""
-        current = await self._store.get_conversation(turn.conversation.id) or turn.conversation
+        """While a human owns (or is asked to take) the conversation, no model call.
+
+        Owned by the bot when the turn read it, it still is: only a turn (under the turn
+        lock) hands a conversation to a human. Owned by a human, it may have come back to
+        the bot meanwhile (the agent ended the chat), so it is read again.
+        """
+        current = turn.conversation
+        if current.owner != "bot":
+            fresh, history = await self._history.current(current.id)
+            current = fresh or current
         if current.owner == "bot":
-            async for reply in self._answering.answer(turn, chat_id, mirrored_at):
+            turn = dataclasses.replace(turn, conversation=current)
+            async for reply in self._answering.answer(turn, chat_id, mirrored_at, history):
                 yield reply
             return
         name = "turn_added_to_queue" if current.owner == "queued" else "turn_passed_to_agent"

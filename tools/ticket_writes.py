@@ -366,5 +366,6 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             preview=preview_create_ticket_from_chat,
             done_text=done_reply("done_create_ticket_from_chat"),
             proposed_by="create_ticket",
+            needs_chat=True,
         ),
     ]

@@ -120,5 +120,7 @@ def test_scripted_chat_session_against_the_sandbox(sandbox: SandboxThread, tmp_p
     assert len(sizes) >= 2 * len(KB_QUESTIONS)
     assert max(sizes) <= BUDGET, sizes
     tail = sizes[-12:]  # long after the budget was reached: flat, not growing
-    assert max(tail) - min(tail) <= BUDGET * 0.3, sizes
+    # A turn's requests grow by its tool results, and a fold takes several old turns at
+    # once (hysteresis), so the first request after a fold is smaller than the last before.
+    assert max(tail) - min(tail) <= BUDGET * 0.35, sizes
     assert tail[-1] <= max(sizes[: len(sizes) // 2]) * 1.1, sizes
