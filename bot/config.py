@@ -11,6 +11,9 @@ class EngineConfig:
     input_token_budget: int = 8000
     reply_deadline_s: float = 30.0  # the user gets an answer (maybe degraded) by then
     turn_timeout_s: float = 60.0
+    # Kept for the model's answer when tools run (at most half of what is left); a tool's
+    # own deadline comes from its helpdesk calls (`ToolSpec.time_allowed`).
+    answer_reserve_s: float = 5.0
     val_ai_wait_s: float = 4.0
     # A write left `executing` this long was interrupted (a turn never runs longer than
     # `turn_timeout_s`), so the recovery sweep may settle it.

@@ -99,7 +99,12 @@ class Engine:
             store=store,
             helpdesk=helpdesk,
             tools=tools,
-            loop=AgentLoop(model=model, tools=tools, budget=config.input_token_budget),
+            loop=AgentLoop(
+                model=model,
+                tools=tools,
+                budget=config.input_token_budget,
+                answer_reserve_s=config.answer_reserve_s,
+            ),
             history=history,
             escalation=escalation,
             val_ai=ValAi(helpdesk=helpdesk, wait_s=config.val_ai_wait_s),

@@ -133,6 +133,10 @@ class ToolSpec(Generic[ArgsT]):
     # The button kind (see `bot.messages`) that proposes this write with no arguments,
     # e.g. "create_ticket" for the tool that files the conversation as a ticket.
     proposed_by: str | None = None
+    # Helpdesk round trips one after another on the longest path of `run` (and `preview`);
+    # calls that do not depend on each other run concurrently and count once. The tool's
+    # deadline is derived from it (`time_allowed`), not a flat cap on every tool.
+    helpdesk_calls: int = 1
     description: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -140,6 +144,13 @@ class ToolSpec(Generic[ArgsT]):
             object.__setattr__(self, "description", prompts.load(f"tools/{self.name}"))
         if self.needs_confirmation and self.preview is None:
             raise ValueError(f"write tool {self.name} needs a preview")
+
+    def time_allowed(self, *, call_timeout_s: float, time_left_s: float, keep_s: float) -> float:
+        """How long one run may take: each of its helpdesk calls within the per-call timeout,
+        but never into `keep_s` of what is left of the turn (at most half of it), which the
+        caller keeps for what must follow (the model's answer, a reconciliation)."""
+        kept = min(keep_s, time_left_s / 2)
+        return max(0.0, min(self.helpdesk_calls * call_timeout_s, time_left_s - kept))
 
     def schema(self) -> ToolSchema:
         parameters = self.args.model_json_schema()
