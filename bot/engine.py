@@ -218,11 +218,13 @@ class Engine:
         if user is None:
             yield await self._link_request(conversation, inbound, stored, relink=False)
             return
+        started = time.monotonic()
         turn = Turn(
             conversation=conversation,
             user=user,
             stored=stored,
-            deadline=time.monotonic() + self._config.turn_timeout_s,
+            deadline=started + self._config.turn_timeout_s,
+            reply_by=started + min(self._config.reply_deadline_s, self._config.turn_timeout_s),
         )
         if inbound.action is not None:
             async for reply in self._pending.on_action(turn, inbound.action):

@@ -12,7 +12,7 @@ import pytest
 
 from bot.messages import ConfirmRequest
 from sandbox.runner import RunningSandbox
-from tests.faults.chat import Chat, open_chat, user_texts
+from tests.faults.chat import Chat, confirm_id, open_chat, user_texts
 from tests.faults.ledger import LEDGER
 
 
@@ -63,3 +63,24 @@ async def test_a_message_during_a_running_turn_hears_still_working(chat: Chat) -
     async with store.turn_lock(conversation.id, holder=other_turn):
         texts = user_texts(await chat.say("Are you there?"))
     assert any("still working" in t.lower() for t in texts), texts
+
+
+async def test_a_ticket_the_helpdesk_creates_20_s_late_is_found_and_told(chat: Chat) -> None:
+    """Fault 5: the create's answer is lost (20 s > the 15 s read timeout), but the ticket is
+    made a little later; the lookup keeps looking until the reply is due, so the user reads
+    its number instead of "I can't tell", and it exists exactly once."""
+    proposal = await chat.say("Please create a ticket: my laptop keyboard has sticky keys")
+    card = next(r for r in proposal if isinstance(r, ConfirmRequest))
+    subject = next(f.value for f in card.fields if f.label == "Subject")
+    await chat.inject(latency_ms=20000, path_prefix="/tickets", method="POST", count=1)
+    after_click = user_texts(await chat.say(action=confirm_id(proposal)))
+    assert not any("can't tell" in t for t in after_click), after_click
+    written = await chat.written("POST", "/tickets")
+    LEDGER.writes(written, expected=1)
+    assert written == 1
+    user = await chat.services.identities.resolve("test", "test:jane@acme.example")
+    assert user is not None
+    page = await chat.services.helpdesk.list_tickets(user.auth, limit=100)
+    same = [t for t in page.tickets if t.subject == subject]
+    assert len(same) == 1, same
+    assert any(f"**{same[0].ticket_number}**" in t for t in after_click), after_click
