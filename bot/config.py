@@ -15,6 +15,11 @@ class EngineConfig:
     # own deadline comes from its helpdesk calls (`ToolSpec.time_allowed`).
     answer_reserve_s: float = 5.0
     val_ai_wait_s: float = 4.0
+    # A message that finds the conversation busy (its previous turn still running) is told
+    # "still working" at once, then waits this long for that turn (whose reply is due within
+    # `reply_deadline_s`) before it is answered; past it, the user is asked to resend. With
+    # the turn itself it stays inside the channels' 120 s bound on one turn.
+    busy_wait_s: float = 45.0
     # A write left `executing` this long was interrupted (a turn never runs longer than
     # `turn_timeout_s`), so the recovery sweep may settle it.
     interrupted_after_s: float = 120.0

@@ -17,11 +17,13 @@ Beside the turns, `settle_interrupted_writes` settles writes a crash left half d
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import datetime
 
 from bot import prompts
@@ -42,12 +44,15 @@ from bot.recovery import Notify, Settled, settle_interrupted_writes
 from bot.redact import mask_secrets
 from bot.replay import persist_reply, reply_from_stored
 from bot.side_model import SideModel
+from bot.store.errors import LockTimeout
 from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
 from bot.turn import Turn, say
 from bot.val_ai import ValAi
+
+log = logging.getLogger(__name__)
 
 # The account-link URL for an unlinked channel user; gets the inbound and the id of the
 # stored message that waits, so the channel can answer it once the user is linked.
@@ -192,8 +197,23 @@ class Engine:
         masked: bool,
         redelivered: bool = False,
     ) -> AsyncIterator[Reply]:
-        """Run the turn under the conversation's lock; a lost sign-in asks to relink."""
-        async with self._store.turn_lock(conversation.id, holder=self._holder):
+        """Run the turn under the conversation's lock; a lost sign-in asks to relink.
+
+        If another turn of the conversation is running, the user hears "still working" at
+        once and this turn waits for that one to end (`busy_wait_s`), then answers; the
+        message was stored first, so waiting loses nothing. If the lock never comes, the
+        user is told so plainly and asked to send it again.
+        """
+        lock, key = self._store.turn_lock, conversation.id
+        async with AsyncExitStack() as stack:
+            # One attempt first (a lock held by a dead process is taken over at once).
+            if not await _entered(stack, lock(key, holder=self._holder, wait_s=0)):
+                if not redelivered:  # a redelivery waits for its first delivery's answer
+                    yield Message(text=prompts.reply("turn_still_working"), notice=True)
+                waiting = lock(key, holder=self._holder, wait_s=self._config.busy_wait_s)
+                if not await _entered(stack, waiting):
+                    yield await self._busy_too_long(conversation, stored)
+                    return
             if redelivered and await self._replayed(conversation.id, inbound.event_id):
                 async for reply in self._replay(conversation.id, inbound.event_id):
                     yield reply
@@ -274,6 +294,12 @@ class Engine:
         saved, _ = await persist_reply(self._store, conversation.id, reply, reply_to_id=stored.id)
         return saved
 
+    async def _busy_too_long(self, conversation: Conversation, stored: StoredMessage) -> Reply:
+        log.warning("Conversation %s stayed busy; a message was left unanswered", conversation.id)
+        reply = ErrorReply(text=prompts.reply("turn_lock_gave_up"))
+        saved, _ = await persist_reply(self._store, conversation.id, reply, reply_to_id=stored.id)
+        return saved
+
     async def _replayed(self, conversation_id: int, event_id: str | None) -> bool:
         if event_id is None:
             return False
@@ -285,6 +311,15 @@ class Engine:
             reply = reply_from_stored(message)
             if reply is not None:
                 yield reply
+
+
+async def _entered(stack: AsyncExitStack, turn_lock: AbstractAsyncContextManager[object]) -> bool:
+    """Enter the turn lock on `stack`; False if it stayed held for its whole wait."""
+    try:
+        await stack.enter_async_context(turn_lock)
+    except LockTimeout:
+        return False
+    return True
 
 
 def _yes_or_no(text: str) -> bool | None:
