@@ -29,7 +29,8 @@ from datetime import datetime
 from bot import prompts
 from bot.agent_loop import AgentLoop
 from bot.answering import Answering
-from bot.chat_session import ChatSessions
+from bot.chat_parts import CHAT_MESSAGE_CHARS
+from bot.chat_session import ChatSessions, Mirrored
 from bot.config import EngineConfig
 from bot.escalation import Escalation
 from bot.helpdesk.client import HelpdeskClient
@@ -258,8 +259,10 @@ class Engine:
                 async for reply in self._pending.on_pending(turn, kind=kind, action_id=waiting.id):
                     yield reply
                 return
-        chat_id, mirrored_at = await self._chats.mirror(conversation, user, stored.content)
-        async for reply in self._bot_or_human(turn, chat_id, mirrored_at):
+        mirrored = await self._chats.mirror(conversation, user, stored.content)
+        if mirrored.parts > 1:  # the helpdesk's record holds it in parts (or cut): say so
+            yield await say(self._store, turn, _long_message_notice(mirrored), notice=True)
+        async for reply in self._bot_or_human(turn, mirrored.chat_id, mirrored.at):
             yield reply
 
     async def _bot_or_human(
@@ -320,6 +323,13 @@ async def _entered(stack: AsyncExitStack, turn_lock: AbstractAsyncContextManager
     except LockTimeout:
         return False
     return True
+
+
+def _long_message_notice(mirrored: Mirrored) -> str:
+    limit = f"{CHAT_MESSAGE_CHARS:,}"
+    if not mirrored.omitted:
+        return prompts.reply("turn_long_message", limit=limit, count=mirrored.parts)
+    return prompts.reply("turn_long_message_cut", limit=limit, omitted=f"{mirrored.omitted:,}")
 
 
 def _yes_or_no(text: str) -> bool | None:

@@ -125,3 +125,47 @@ async def test_a_ticket_the_helpdesk_creates_20_s_late_is_found_and_told(chat: C
     same = [t for t in page.tickets if t.subject == subject]
     assert len(same) == 1, same
     assert any(f"**{same[0].ticket_number}**" in t for t in after_click), after_click
+
+
+async def _chat_holds(chat: Chat) -> list[str]:
+    """The user's messages the conversation's helpdesk chat session holds, oldest first."""
+    conversation = await chat.services.store.find_conversation("test", chat.conversation)
+    user = await chat.services.identities.resolve("test", "test:jane@acme.example")
+    assert conversation is not None and conversation.helpdesk_chat_id is not None
+    assert user is not None
+    page = await chat.services.helpdesk.chat_messages(
+        user.auth, conversation.helpdesk_chat_id, per_page=100
+    )
+    return [m.message for m in page.messages if m.sender_type == "user"]
+
+
+def _no_space(text: str) -> str:
+    return "".join(text.split())
+
+
+async def test_a_long_message_reaches_the_helpdesk_chat_whole_in_parts(chat: Chat) -> None:
+    """Fault 6: 30,000 characters (within Slack's 40,000) against the chat's 10,000: the
+    helpdesk's record holds all of it, in numbered parts, and the user hears the limit."""
+    LEDGER.injected_here()
+    text = "My VPN log: " + " ".join(f"line{i} connect timeout" for i in range(1400))
+    assert len(text) > 30_000
+    texts = user_texts(await chat.say(text))
+    assert any("10,000" in t and "4 parts" in t for t in texts), texts
+    held = await _chat_holds(chat)
+    assert len(held) == 4 and all(len(part) <= 10_000 for part in held), [len(p) for p in held]
+    assert [p.split(")")[0] for p in held] == [f"(part {i} of 4" for i in (1, 2, 3, 4)]
+    body = "".join(_no_space(p.split(") ", 1)[1]) for p in held)
+    assert body == _no_space(text), "the helpdesk's record has a gap"
+
+
+async def test_a_megabyte_message_is_cut_with_a_visible_marker_and_the_user_told(
+    chat: Chat,
+) -> None:
+    LEDGER.injected_here()
+    text = "#" * 1_000_000
+    texts = user_texts(await chat.say(text))
+    held = await _chat_holds(chat)
+    assert len(held) == 5 and all(len(part) <= 10_000 for part in held)
+    omitted = len(text) - sum(part.count("#") for part in held)
+    assert f"{omitted:,} more characters" in held[-1], held[-1][-200:]
+    assert any("10,000" in t and f"{omitted:,}" in t for t in texts), texts
