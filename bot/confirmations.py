@@ -47,7 +47,7 @@ RECONCILE_RESERVE_S = 8.0
 # Between two lookups of a write whose outcome is unknown.
 RECONCILE_POLL_S = 1.5
 # The last lookup ends this long before the reply is due (to record it and answer).
-REPLY_MARGIN_S = 1.0
+REPLY_MARGIN_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +220,9 @@ async def _reconcile(
         left = until - time.monotonic()
         try:
             found = await find_effect(action, spec=spec, context=context, within_s=max(left, 0.1))
+        except ReauthRequired:  # no lookup can succeed until the user signs in again
+            log.warning("Could not look %s up after an unknown outcome: sign-in lost", spec.name)
+            return None
         except (HelpdeskError, TimeoutError) as exc:
             log.warning("Looking up %s after an unknown outcome failed: %s", spec.name, exc)
             found = None

@@ -127,6 +127,25 @@ async def test_a_ticket_the_helpdesk_creates_20_s_late_is_found_and_told(chat: C
     assert any(f"**{same[0].ticket_number}**" in t for t in after_click), after_click
 
 
+async def test_a_create_that_truly_stays_unknown_is_told_so_within_the_reply_deadline(
+    chat: Chat,
+) -> None:
+    """A 504 on the create: nothing was written (the sandbox answered for the gateway), but
+    the bot cannot know that; it looks until the reply is due, then says it can't tell."""
+    proposal = await chat.say("Please create a ticket: my laptop keyboard has sticky keys")
+    await chat.inject(status=504, path_prefix="/tickets", method="POST", count=1)
+    after_click = user_texts(await chat.say(action=confirm_id(proposal)))  # within 30 s
+    assert any("can't tell" in t for t in after_click), after_click
+    lookups = (await chat.backoffice.get("/sandbox/requests", params={"method": "GET"})).json()
+    newest_20 = {"status": "all", "page": "1", "limit": "20"}  # the create's lookup
+    reconciles = [
+        r for r in lookups["requests"] if (r["path"], r["query"]) == ("/tickets", newest_20)
+    ]
+    assert len(reconciles) >= 2, "the lookup was tried again before giving up"
+    LEDGER.writes(await chat.written("POST", "/tickets"), expected=0)
+    assert await chat.written("POST", "/tickets") == 0
+
+
 async def _chat_holds(chat: Chat) -> list[str]:
     """The user's messages the conversation's helpdesk chat session holds, oldest first."""
     conversation = await chat.services.store.find_conversation("test", chat.conversation)
