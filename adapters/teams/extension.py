@@ -143,16 +143,17 @@ class TeamsExtension:
             address=address.to_dict(),
         )
         refusal = "I can't do that right now."
-        try:
+        proposal: ConfirmRequest | None = None
+        try:  # read the turn to its end: a stream left open keeps the turn lock
             async for reply in self._services.engine.handle(inbound):
                 if isinstance(reply, ConfirmRequest):
-                    return reply
-                if isinstance(reply, (Message, ErrorReply, LinkRequired)):
+                    proposal = proposal or reply
+                elif isinstance(reply, (Message, ErrorReply, LinkRequired)):
                     refusal = reply.text
         except (HelpdeskError, ReauthRequired) as exc:
             log.warning("Proposing %s failed: %s", tool, type(exc).__name__)
             return UNAVAILABLE
-        return refusal
+        return proposal or refusal
 
     # --- approvals ------------------------------------------------------------------------
 
