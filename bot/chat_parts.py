@@ -1,8 +1,9 @@
 """Splits a user's message into the parts the helpdesk chat takes (10,000 characters each).
 
 The helpdesk keeps the record of every conversation, so a long message is copied whole, in
-numbered parts, rather than refused or silently cut. Past `MAX_PARTS` parts (well beyond a
-Slack message's 40,000 characters) the rest is left out with a visible marker saying how
+numbered parts, rather than refused or silently cut. `MAX_PARTS` parts hold anything a
+channel lets a user send in one message (Slack 40,000 characters, the widget's 64 KiB
+frame); past them (a 1 MB event) the rest is left out with a visible marker saying how
 much, so the record never has a gap nobody can see. The markers are for the agents who read
 the record (`prompts/notes/chat_part.md`, `chat_part_cut.md`).
 """
@@ -15,7 +16,7 @@ from bot import prompts
 
 #: The helpdesk chat's limit on one message (API reference: POST /chat/{id}/messages).
 CHAT_MESSAGE_CHARS = 10_000
-MAX_PARTS = 5
+MAX_PARTS = 7  # 7 × ~9,990 characters > 65,536
 # A part may end this far before its limit to end at a space or line break, not mid-word.
 _BREAK_WINDOW = 500
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat_parts import MAX_PARTS
 from bot.engine import EngineConfig
 from bot.messages import ConfirmRequest, Inbound, Message, Reply
 from sandbox.runner import RunningSandbox
@@ -184,7 +185,7 @@ async def test_a_megabyte_message_is_cut_with_a_visible_marker_and_the_user_told
     text = "#" * 1_000_000
     texts = user_texts(await chat.say(text))
     held = await _chat_holds(chat)
-    assert len(held) == 5 and all(len(part) <= 10_000 for part in held)
+    assert len(held) == MAX_PARTS and all(len(part) <= 10_000 for part in held)
     omitted = len(text) - sum(part.count("#") for part in held)
     assert f"{omitted:,} more characters" in held[-1], held[-1][-200:]
     assert any("10,000" in t and f"{omitted:,}" in t for t in texts), texts

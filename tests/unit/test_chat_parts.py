@@ -43,3 +43,9 @@ def test_past_the_last_part_the_rest_is_left_out_with_a_visible_marker() -> None
     kept = sum(part.count("#") for part in split.parts)
     assert kept + split.omitted == len(text) and split.omitted > 900_000
     assert f"{split.omitted:,} more characters" in split.parts[-1]
+
+
+def test_the_largest_message_a_channel_takes_is_copied_whole() -> None:
+    """The widget's 64 KiB frame (Slack's 40,000 characters is less): nothing left out."""
+    split = split_for_chat("z" * 65_536)
+    assert split.omitted == 0 and len(split.parts) <= MAX_PARTS
