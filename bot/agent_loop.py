@@ -52,7 +52,9 @@ from bot.tooling import (
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 6
-TOOL_TIMEOUT_S = 10.0
+# Of the turn's time left when tools start, this much (at most half) is kept for the model
+# to answer with their results; a tool's own deadline comes from its helpdesk calls.
+ANSWER_RESERVE_S = 5.0
 TOOL_RESULT_TOKENS = 1800
 MODEL_ATTEMPTS = 3
 
@@ -122,10 +124,18 @@ class _Progress:
 class AgentLoop:
     """Runs the model with the registry's tools; one per engine, one `run` per turn."""
 
-    def __init__(self, *, model: ChatModel, tools: ToolRegistry, budget: int) -> None:
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        tools: ToolRegistry,
+        budget: int,
+        answer_reserve_s: float = ANSWER_RESERVE_S,
+    ) -> None:
         self._model = model
         self._tools = tools
         self._budget = budget
+        self._answer_reserve_s = answer_reserve_s
 
     async def run(
         self,
@@ -165,7 +175,7 @@ class AgentLoop:
                 yield progress.result(response.text)
                 return
             outcomes = await self._run_calls(
-                response.tool_calls, names, context, propose_write, progress
+                response.tool_calls, names, context, propose_write, progress, deadline=deadline
             )
             self._take_outcomes(messages, response.tool_calls, outcomes, progress)
             if progress.confirm is not None or progress.handoff_reason is not None:
@@ -207,8 +217,11 @@ class AgentLoop:
         context: ToolContext,
         propose_write: ProposeWrite,
         progress: _Progress,
+        *,
+        deadline: float,
     ) -> list[ToolOutcome]:
-        """Reads run concurrently; at most one write is proposed per turn."""
+        """Reads run concurrently, each within the time its helpdesk calls need and the
+        turn has left; at most one write is proposed per turn."""
 
         async def one(call: ToolCall) -> ToolOutcome:
             spec = self._tools.get(call.name)
@@ -219,7 +232,12 @@ class AgentLoop:
             if spec.needs_confirmation:
                 outcome = await _propose(spec, call, propose_write, progress)
             else:
-                outcome = await _run_read(spec, call, context)
+                allowed_s = spec.time_allowed(
+                    call_timeout_s=context.helpdesk.call_timeout_s,
+                    time_left_s=deadline - time.monotonic(),
+                    keep_s=self._answer_reserve_s,
+                )
+                outcome = await _run_read(spec, call, context, allowed_s)
             done = "proposed" if spec.needs_confirmation else "ok"
             _count_call(spec.name, "error" if "error" in outcome.data else done)
             return outcome
@@ -279,10 +297,12 @@ async def _propose(
     return ToolOutcome(model_result)
 
 
-async def _run_read(spec: ToolSpec[Any], call: ToolCall, context: ToolContext) -> ToolOutcome:
+async def _run_read(
+    spec: ToolSpec[Any], call: ToolCall, context: ToolContext, allowed_s: float
+) -> ToolOutcome:
     try:
         args = spec.parse(call.arguments)
-        return await asyncio.wait_for(spec.run(context, args), TOOL_TIMEOUT_S)
+        return await asyncio.wait_for(spec.run(context, args), allowed_s)
     except ToolArgumentsError as exc:
         return ToolOutcome({"error": str(exc)})
     except ReauthRequired:

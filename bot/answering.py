@@ -135,6 +135,7 @@ class Answering:
                 context=context,
                 tool_call_id=call_id,
                 raw_arguments=raw,
+                deadline=turn.reply_by,
             )
 
         return propose

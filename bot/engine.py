@@ -19,17 +19,20 @@ Beside the turns, `settle_interrupted_writes` settles writes a crash left half d
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import datetime
 
 from bot import metrics, prompts
 from bot.agent_loop import AgentLoop
 from bot.answering import Answering
-from bot.chat_session import ChatSessions
+from bot.chat_parts import CHAT_MESSAGE_CHARS
+from bot.chat_session import ChatSessions, Mirrored
 from bot.config import EngineConfig
 from bot.context import HistoryItem
 from bot.escalation import Escalation
@@ -46,12 +49,15 @@ from bot.recovery import Notify, Settled, settle_interrupted_writes
 from bot.redact import mask_secrets
 from bot.replay import persist_reply, reply_from_stored
 from bot.side_model import SideModel
+from bot.store.errors import LockTimeout
 from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
 from bot.turn import Settlement, Turn, say
 from bot.val_ai import ValAi
+
+log = logging.getLogger(__name__)
 
 # The account-link URL for an unlinked channel user; gets the inbound and the id of the
 # stored message that waits, so the channel can answer it once the user is linked.
@@ -105,7 +111,12 @@ class Engine:
             store=store,
             helpdesk=helpdesk,
             tools=tools,
-            loop=AgentLoop(model=model, tools=tools, budget=config.input_token_budget),
+            loop=AgentLoop(
+                model=model,
+                tools=tools,
+                budget=config.input_token_budget,
+                answer_reserve_s=config.answer_reserve_s,
+            ),
             history=history,
             escalation=escalation,
             val_ai=ValAi(helpdesk=helpdesk, wait_s=config.val_ai_wait_s),
@@ -219,8 +230,23 @@ class Engine:
         redelivered: bool = False,
         settlement: Settlement | None = None,
     ) -> AsyncIterator[Reply]:
-        """Run the turn under the conversation's lock; a lost sign-in asks to relink."""
-        async with self._store.turn_lock(conversation.id, holder=self._holder):
+        """Run the turn under the conversation's lock; a lost sign-in asks to relink.
+
+        If another turn of the conversation is running, the user hears "still working" at
+        once and this turn waits for that one to end (`busy_wait_s`), then answers; the
+        message was stored first, so waiting loses nothing. If the lock never comes, the
+        user is told so plainly and asked to send it again.
+        """
+        lock, key = self._store.turn_lock, conversation.id
+        async with AsyncExitStack() as stack:
+            # One attempt first (a lock held by a dead process is taken over at once).
+            if not await _entered(stack, lock(key, holder=self._holder, wait_s=0)):
+                if not redelivered:  # a redelivery waits for its first delivery's answer
+                    yield Message(text=prompts.reply("turn_still_working"), notice=True)
+                waiting = lock(key, holder=self._holder, wait_s=self._config.busy_wait_s)
+                if not await _entered(stack, waiting):
+                    yield await self._busy_too_long(conversation, stored)
+                    return
             if redelivered and await self._replayed(conversation.id, inbound.event_id):
                 async for reply in self._replay(conversation.id, inbound.event_id):
                     yield reply
@@ -255,11 +281,13 @@ class Engine:
         if user is None:
             yield await self._link_request(conversation, inbound, stored, relink=False)
             return
+        started = time.monotonic()
         turn = Turn(
             conversation=conversation,
             user=user,
             stored=stored,
-            deadline=time.monotonic() + self._config.turn_timeout_s,
+            deadline=started + self._config.turn_timeout_s,
+            reply_by=started + min(self._config.reply_deadline_s, self._config.turn_timeout_s),
             settlement=settlement,
         )
         if inbound.action is not None:
@@ -274,8 +302,10 @@ class Engine:
                 async for reply in self._pending.on_pending(turn, kind=kind, action_id=waiting.id):
                     yield reply
                 return
-        chat_id, mirrored_at = await self._chats.mirror(conversation, user, stored.content)
-        async for reply in self._bot_or_human(turn, chat_id, mirrored_at, history):
+        mirrored = await self._chats.mirror(conversation, user, stored.content)
+        if mirrored.parts > 1:  # the helpdesk's record holds it in parts (or cut): say so
+            yield await say(self._store, turn, _long_message_notice(mirrored), notice=True)
+        async for reply in self._bot_or_human(turn, mirrored.chat_id, mirrored.at, history):
             yield reply
 
     async def _bot_or_human(
@@ -323,6 +353,12 @@ class Engine:
         saved, _ = await persist_reply(self._store, conversation.id, reply, reply_to_id=stored.id)
         return saved
 
+    async def _busy_too_long(self, conversation: Conversation, stored: StoredMessage) -> Reply:
+        log.warning("Conversation %s stayed busy; a message was left unanswered", conversation.id)
+        reply = ErrorReply(text=prompts.reply("turn_lock_gave_up"))
+        saved, _ = await persist_reply(self._store, conversation.id, reply, reply_to_id=stored.id)
+        return saved
+
     async def _replayed(self, conversation_id: int, event_id: str | None) -> bool:
         if event_id is None:
             return False
@@ -335,6 +371,22 @@ class Engine:
             reply = reply_from_stored(message)
             if reply is not None:
                 yield reply
+
+
+async def _entered(stack: AsyncExitStack, turn_lock: AbstractAsyncContextManager[object]) -> bool:
+    """Enter the turn lock on `stack`; False if it stayed held for its whole wait."""
+    try:
+        await stack.enter_async_context(turn_lock)
+    except LockTimeout:
+        return False
+    return True
+
+
+def _long_message_notice(mirrored: Mirrored) -> str:
+    limit = f"{CHAT_MESSAGE_CHARS:,}"
+    if not mirrored.omitted:
+        return prompts.reply("turn_long_message", limit=limit, count=mirrored.parts)
+    return prompts.reply("turn_long_message_cut", limit=limit, omitted=f"{mirrored.omitted:,}")
 
 
 def _yes_or_no(text: str) -> bool | None:

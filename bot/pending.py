@@ -101,6 +101,7 @@ class PendingWrites:
             context=turn.tool_context(self._helpdesk),
             tool_call_id=f"direct-{turn.stored.id}",
             raw_arguments=raw_arguments,
+            deadline=turn.reply_by,
         )
         if confirm is None:
             error = model_result["error"]
@@ -123,7 +124,7 @@ class PendingWrites:
             )
             return await say(store, turn, prompts.reply("write_not_allowed"))
         outcome = await confirmations.execute(
-            claimed, spec=spec, context=turn.tool_context(self._helpdesk)
+            claimed, spec=spec, context=turn.tool_context(self._helpdesk), reply_by=turn.reply_by
         )
         await store.complete_pending_action(
             claimed.id, status="done" if outcome.ok else "failed", result=dict(outcome.result)

@@ -136,6 +136,10 @@ class ToolSpec(Generic[ArgsT]):
     # Works only in the conversation's helpdesk chat session: not offered in a turn that
     # has none (the helpdesk's chat is off for this user, or could not be started).
     needs_chat: bool = False
+    # Helpdesk round trips one after another on the longest path of `run` (and `preview`);
+    # calls that do not depend on each other run concurrently and count once. The tool's
+    # deadline is derived from it (`time_allowed`), not a flat cap on every tool.
+    helpdesk_calls: int = 1
     description: str = field(default="")
     # Built once here, not per request: pydantic's schema generation costs ~0.3 ms a tool.
     _schema: ToolSchema | None = field(default=None, init=False, repr=False, compare=False)
@@ -148,6 +152,13 @@ class ToolSpec(Generic[ArgsT]):
         parameters = _without_generated_titles(self.args.model_json_schema())
         schema = ToolSchema(name=self.name, description=self.description, parameters=parameters)
         object.__setattr__(self, "_schema", schema)
+
+    def time_allowed(self, *, call_timeout_s: float, time_left_s: float, keep_s: float) -> float:
+        """How long one run may take: each of its helpdesk calls within the per-call timeout,
+        but never into `keep_s` of what is left of the turn (at most half of it), which the
+        caller keeps for what must follow (the model's answer, a reconciliation)."""
+        kept = min(keep_s, time_left_s / 2)
+        return max(0.0, min(self.helpdesk_calls * call_timeout_s, time_left_s - kept))
 
     def schema(self) -> ToolSchema:
         """What the model is offered (built once, when the tool is declared)."""

@@ -34,6 +34,7 @@ class Turn:
     user: HelpdeskUser
     stored: StoredMessage  # the inbound message this turn answers
     deadline: float  # time.monotonic() by which the whole turn must be done
+    reply_by: float  # time.monotonic() by which the user must have an answer (maybe degraded)
     settlement: Settlement = field(default_factory=Settlement)
 
     def tool_context(self, helpdesk: HelpdeskClient, chat_id: int | None = None) -> ToolContext:

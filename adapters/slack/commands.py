@@ -109,12 +109,14 @@ class ConfirmedWrites:
             address=conversation.address or {},
         )
         refusal = prompts.reply("channel_cannot_now")
+        proposal: ConfirmRequest | None = None
+        # Read the turn to its end: a stream left open keeps the conversation's turn lock.
         async for reply in self._services.engine.handle(inbound):
             if isinstance(reply, ConfirmRequest):
-                return reply
-            if isinstance(reply, (Message, ErrorReply, LinkRequired)):
+                proposal = proposal or reply
+            elif isinstance(reply, (Message, ErrorReply, LinkRequired)):
                 refusal = reply.text
-        return refusal
+        return proposal or refusal
 
     @staticmethod
     def confirm_inbound(

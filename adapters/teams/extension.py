@@ -144,16 +144,17 @@ class TeamsExtension:
             address=address.to_dict(),
         )
         refusal = prompts.reply("channel_cannot_now")
-        try:
+        proposal: ConfirmRequest | None = None
+        try:  # read the turn to its end: a stream left open keeps the turn lock
             async for reply in self._services.engine.handle(inbound):
                 if isinstance(reply, ConfirmRequest):
-                    return reply
-                if isinstance(reply, (Message, ErrorReply, LinkRequired)):
+                    proposal = proposal or reply
+                elif isinstance(reply, (Message, ErrorReply, LinkRequired)):
                     refusal = reply.text
         except (HelpdeskError, ReauthRequired) as exc:
             log.warning("Proposing %s failed: %s", tool, type(exc).__name__)
             return prompts.reply("channel_helpdesk_unavailable")
-        return refusal
+        return proposal or refusal
 
     # --- approvals ------------------------------------------------------------------------
 

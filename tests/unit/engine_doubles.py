@@ -45,6 +45,7 @@ USER_KEY = "test:jane"
 class ChatDouble:
     """The helpdesk's chat calls, in memory, with the client's signatures and models."""
 
+    call_timeout_s: float = 20.0  # HelpdeskClient's per-call timeout (tool deadlines use it)
     sent: list[tuple[int, str]] = field(default_factory=list)
     transfers: list[tuple[int, str | None]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))

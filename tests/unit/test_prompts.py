@@ -17,6 +17,9 @@ VALUES = {
     "reason": "user asked for a person",
     # replies/ and notes/
     "answer": "Restart the VPN client.",
+    "index": 2,
+    "limit": "10,000",
+    "omitted": "950,167",
     "error": "ticket 3018 not found",
     "name": "Alex Agent",
     "note": "Jane's VPN drops every hour.",
