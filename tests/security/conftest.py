@@ -65,3 +65,24 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         if not LEDGER.outcome(f"{kind} in the logs", refused=not leaked):
             terminalreporter.write_line(f"security: {kind} found in the captured logs")
     terminalreporter.write_line(LEDGER.line())
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def error_records() -> Iterator[list[logging.LogRecord]]:
+    """ERROR records logged during the test (an unhandled request is logged at ERROR)."""
+    handler = _ErrorRecords()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        root.removeHandler(handler)
