@@ -1,6 +1,10 @@
 """The security suite's session: every log record is captured, grepped for secrets at the
 end (each kind of secret found counts as an attack let through), and one counts line is
-printed."""
+printed.
+
+The capture handler is set up as `helpdesk-bot serve` sets up its own (`adapters.cli`:
+context stamp, `bot.logging_setup.install`), at DEBUG, so what is grepped is what the
+process would write with the most verbose logging an operator can turn on."""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from adapters.cli import LOG_FORMAT
+from bot.logcontext import ContextFilter
+from bot.logging_setup import install
 from tests.conftest import DEMO_PASSWORDS
 from tests.contract.test_slack_http import SIGNING_SECRET
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN
@@ -44,7 +51,8 @@ def remember_secret(kind: str, value: str) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def captured_logs() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(_LOG)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.addFilter(ContextFilter())
+    install(handler, fmt=LOG_FORMAT)
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
