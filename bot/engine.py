@@ -1,6 +1,8 @@
 """One turn of a conversation, whatever the channel: `Engine.handle(inbound)` → Reply events.
 
 The order is the guarantee:
+0. a conversation belongs to the person who started it: a message or press from anyone
+   else (a shared thread or group chat) is told to ask in their own, and goes no further;
 1. persist the inbound message (masked) before anything else — nothing is lost if a later
    step fails; a redelivered platform event is answered from the store, not run again;
 2. take the conversation's turn lock (one turn at a time per conversation, across replicas);
@@ -17,6 +19,7 @@ Beside the turns, `settle_interrupted_writes` settles writes a crash left half d
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -56,6 +59,9 @@ LinkUrl = Callable[[Inbound, int], Awaitable[str | None]]
 _YES = {"yes", "y", "yeah", "yep", "confirm", "confirmed", "sure", "ok", "okay", "do it",
         "go ahead", "please do", "yes please", "correct"}  # fmt: skip
 _NO = {"no", "n", "nope", "cancel", "stop", "don't", "do not", "no thanks", "never mind"}
+
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -114,6 +120,14 @@ class Engine:
             address=dict(inbound.address) or None,
         )
         set_log_context(channel=inbound.channel, conversation=conversation.id)
+        if conversation.user_key != inbound.user_key:
+            # A thread or group chat several people can post in: the conversation, its
+            # history, its pending writes and its helpdesk chat belong to the person who
+            # started it. Another person is told where to ask; nothing of theirs is stored
+            # here (their words would reach this user's model as this user's).
+            log.info("Turned away a message from someone else in this conversation")
+            yield Message(text=prompts.reply("conversation_not_yours"), notice=True)
+            return
         redaction = mask_secrets(inbound.text or "")
         content = redaction.text if inbound.text is not None else _describe_action(inbound)
         stored, created = await self._store.add_inbound_message(
