@@ -43,6 +43,7 @@ from adapters.teams.cards import invoke_card, invoke_message, render_confirm_wor
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.extension import TeamsExtension
 from adapters.teams.turns import CONFIRM_KINDS, TeamsTurns
+from bot import prompts
 from bot.linking import Linked
 from bot.messages import Inbound, Reply
 
@@ -145,6 +146,9 @@ class TeamsChannel:
             self.tasks.spawn(self.turns.card_action(press), name="teams-card-action")
             return
         # Action.Execute: the answer replaces the pressed card, so it is decided here.
+        if await self.turns.pressed_by_someone_else(press):
+            await _answer_invoke(context, invoke_message(prompts.reply("conversation_not_yours")))
+            return
         if not await self.turns.claim(press.dedupe_key):
             await _answer_invoke(context, invoke_message(ALREADY_HANDLED))
             return

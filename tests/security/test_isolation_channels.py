@@ -163,23 +163,32 @@ async def test_in_a_teams_group_chat_only_the_owner_confirms(teams: TeamsHarness
     await teams.link("aad-lee", "lee@globex.example")
     await teams.post(_group(teams, "29:jane", "aad-jane", text=f"<at>IT Helpdesk</at> {TICKET}"))
     await teams.settle()
-    card = _confirm_card(teams)
-    submit = card["actions"][0]["data"]
-    lee_press = _group(teams, "29:lee", "aad-lee", value=submit)
+    message, card = _confirm_card(teams)
+    submit = next(a for a in card["actions"] if a.get("title") == "Confirm")["data"]
+
+    def press(user: str, aad: str) -> dict[str, Any]:
+        return _group(teams, user, aad, value=submit, replyToId=message["id"])
+
     first, second = await asyncio.gather(
-        teams.post(lee_press), teams.post(dict(lee_press, id=None))
+        teams.post(press("29:lee", "aad-lee")), teams.post(press("29:lee", "aad-lee"))
     )
     await teams.settle()
     tickets = await teams.sandbox_requests("/tickets", "POST")
     LEDGER.outcome("teams: another user submitting someone's confirm card", refused=tickets == [])
     assert tickets == [], (first.status_code, second.status_code)
 
+    await teams.post(press("29:jane", "aad-jane"))  # the owner's own press still works
+    await teams.settle()
+    owner_can = len(await teams.sandbox_requests("/tickets", "POST")) == 1
+    LEDGER.outcome("teams: someone else's press spending the owner's card", refused=owner_can)
+    assert owner_can
 
-def _confirm_card(teams: TeamsHarness) -> dict[str, Any]:
+
+def _confirm_card(teams: TeamsHarness) -> tuple[dict[str, Any], dict[str, Any]]:
     for message in teams.connector.messages(GROUP):
         for attachment in message.get("attachments", []):
             content = attachment.get("content", {})
             titles = [a.get("title") for a in content.get("actions", [])]
             if "Confirm" in titles:
-                return content  # type: ignore[no-any-return]
+                return message, content
     raise AssertionError(f"no confirm card in {teams.connector.messages(GROUP)}")
