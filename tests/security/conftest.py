@@ -64,14 +64,23 @@ def captured_logs() -> Iterator[io.StringIO]:
         root.setLevel(level)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Grep the captured logs once the suite is done; a secret found fails the run."""
     if not LEDGER.tried:
         return
     log = _LOG.getvalue()
     for kind, values in sorted(SECRETS.items()):
         leaked = any(value in log for value in values)
-        if not LEDGER.outcome(f"{kind} in the logs", refused=not leaked):
-            terminalreporter.write_line(f"security: {kind} found in the captured logs")
+        LEDGER.outcome(f"{kind} in the logs", refused=not leaked)
+    if LEDGER.let_through and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not LEDGER.tried:
+        return
+    for name in LEDGER.let_through:
+        terminalreporter.write_line(f"security: let through: {name}")
     terminalreporter.write_line(LEDGER.line())
 
 

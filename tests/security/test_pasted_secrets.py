@@ -20,7 +20,7 @@ PASTES = {
     "a password with a colon": ("password: {}", "correct-Horse-9-battery"),
     "an API key": ("here's our api key {} for the integration", "sk-live-4f9aQ2kLmN8pR7sT1vWx"),
     "an AWS access key": ("the key is {}", "AKIAIOSFODNN7EXAMPLE"),
-    "a bearer token": ("it sends Authorization: Bearer {}", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2ln"),
+    "a bearer token": ("it sends Bearer {}", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2ln"),
     "a Slack token": ("our bot token {} stopped working", "xoxb-2222-3333-AbCdEfGhIjKl"),
     "an MFA code": ("my MFA code is {}", "482913"),
 }  # fmt: skip
