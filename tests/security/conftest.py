@@ -48,6 +48,11 @@ def remember_secret(kind: str, value: str) -> None:
         SECRETS[kind].add(value)
 
 
+@pytest.fixture(autouse=True)
+def ledger_per_test() -> None:
+    LEDGER.start_test()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def captured_logs() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(_LOG)

@@ -131,7 +131,7 @@ async def test_forged_and_altered_link_tokens_link_nobody(bot: Bot) -> None:
         ]
     )
     LEDGER.outcome("link token forgeries linking someone", refused=nobody)
-    assert not LEDGER.let_through, LEDGER.let_through
+    assert not LEDGER.in_this_test(), LEDGER.in_this_test()
 
 
 async def test_a_link_token_is_spent_once_and_links_only_its_own_user(bot: Bot) -> None:
@@ -163,7 +163,7 @@ async def test_a_link_token_is_spent_once_and_links_only_its_own_user(bot: Bot) 
     )
     announced = await bot.settled()
     assert [linked.claim.user_key for linked in announced] == [SLACK_USER]
-    assert not LEDGER.let_through, LEDGER.let_through
+    assert not LEDGER.in_this_test(), LEDGER.in_this_test()
     assert token not in (await bot.open("/link/" + token)).html  # the used page echoes nothing
 
 

@@ -67,7 +67,7 @@ def test_credentials_in_log_lines_are_masked(production_log: io.StringIO) -> Non
     except ValueError:
         logger.exception("a failure with a token in its traceback")
     LEDGER.outcome("credential in a traceback", refused=OPAQUE not in production_log.getvalue())
-    assert not LEDGER.let_through, LEDGER.let_through
+    assert not LEDGER.in_this_test(), LEDGER.in_this_test()
     assert "ticket 3012 is open" in _logged(logger, production_log, "ticket 3012 is open")
 
 

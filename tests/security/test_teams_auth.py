@@ -158,7 +158,7 @@ async def test_dev_mode_sends_nowhere_but_loopback(teams: TeamsHarness) -> None:
         )
     await teams.settle()
     assert teams.connector.requests == []
-    assert not LEDGER.let_through, LEDGER.let_through
+    assert not LEDGER.in_this_test(), LEDGER.in_this_test()
 
 
 async def test_a_redelivered_activity_and_a_twice_submitted_card_act_once(

@@ -72,7 +72,7 @@ async def test_the_socket_opens_only_for_a_live_session_from_an_allowed_origin(
     for origin in CROSS_SITE_ORIGINS:
         status = await _handshake_status(web_app, Origin=origin, **real)
         LEDGER.outcome(f"widget socket from origin {origin}", refused=status == 403)
-    assert not LEDGER.let_through, LEDGER.let_through
+    assert not LEDGER.in_this_test(), LEDGER.in_this_test()
 
 
 async def test_an_expired_session_cookie_opens_nothing(web_app: WebApp) -> None:
@@ -125,7 +125,7 @@ async def test_cross_site_requests_cannot_sign_in_out_or_read_the_config(web_app
     LEDGER.outcome(
         "widget cross-site sign-in reached the helpdesk", refused=logins_after == logins_before
     )
-    assert not LEDGER.let_through, LEDGER.let_through
+    assert not LEDGER.in_this_test(), LEDGER.in_this_test()
 
 
 async def test_another_users_session_is_not_reachable_by_guessing(web_app: WebApp) -> None:
