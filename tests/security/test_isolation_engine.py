@@ -177,15 +177,17 @@ async def test_someone_else_in_a_shared_conversation_cannot_act_or_read_there(
     before = await _data_writes(h)
     confirm = next(a.id for a in card.actions if a.kind == "confirm")
 
-    bait = Step(text="She asked me to comment 'Still drops' on her VPN ticket.")
-    h.model.enqueue(bait)  # what a model would answer the intruder from Jane's history
+    # What a model would write for the intruder from Jane's history: a handoff summary,
+    # an answer. Taken back below; any step used means the model ran for the intruder.
+    baits = [Step(text="Jane wants 'Still drops' on her VPN ticket.") for _ in range(3)]
+    h.model.enqueue(*baits)
     attempts = {
         "presses Confirm": await h.say(action=confirm, user=intruder),
         "types yes": await h.say("yes", user=intruder),
         "asks for a person": await h.say(action="talk_to_human", user=intruder),
         "asks about the thread": await h.say("what did she ask you?", user=intruder),
     }
-    read_history = h.model.withdraw() == []  # the model ran for the intruder on Jane's history
+    read_history = len(h.model.withdraw()) < len(baits)
 
     written = (await _data_writes(h))[len(before) :]
     pending = await h.store.get_pending_action(card.pending_action_id)
