@@ -16,6 +16,7 @@ import pytest
 from sandbox.runner import RunningSandbox
 from tests.conftest import DEMO_PASSWORDS
 from tests.contract.test_slack_actions import buttons, click
+from tests.contract.test_slack_commands import block_text, responded
 from tests.contract.test_slack_http import SlackHarness, _serve, channel_event
 from tests.contract.test_teams_http import TeamsHarness, activity, serve_teams
 from tests.contract.test_web_support import WebApp, say, turn, until, web_app
@@ -26,6 +27,7 @@ from tests.security.ledger import LEDGER
 __all__ = ["web_app"]
 
 TICKET = "Please open a ticket: my monitor flickers all the time"
+JANES = ("Printer not working", "VPN drops")  # subjects of Jane's tickets 3018 and 3012
 
 
 # --- widget ------------------------------------------------------------------------------
@@ -138,6 +140,46 @@ async def test_in_a_slack_thread_only_its_owner_acts_and_reads(slack: SlackHarne
     await slack.post_interaction(presses["U1"])  # the owner still can
     await slack.settle()
     assert len(await slack.sandbox_requests("/tickets", "POST")) == 1
+
+
+async def test_slack_commands_and_app_home_show_only_the_callers_data(
+    slack: SlackHarness,
+) -> None:
+    await slack.link("U1", "jane@acme.example")
+    await slack.link("U3", "lee@globex.example")
+    await slack.link("U4", "sam@acme.example")
+    for user, number in (("U3", 3018), ("U3", 3012), ("U4", 3018)):
+        await slack.command(f"ticket {number}", user=user)
+    await responded(slack, 3)
+    await slack.command("tickets", user="U3")
+    await responded(slack, 4)
+    for user in ("U3", "U4"):
+        await slack.post_event({"type": "app_home_opened", "user": user, "tab": "home"})
+    homes = await slack.fake.wait_for(
+        lambda: (
+            [slack.fake.home[u] for u in ("U3", "U4")]
+            if {"U3", "U4"} <= set(slack.fake.home)
+            else None
+        )
+    )
+
+    answers = [block_text(r["blocks"]) for r in slack.fake.responses]
+    pages = [block_text(home["blocks"]) for home in homes]
+
+    def leaks(texts: list[str]) -> list[str]:
+        return [subject for text in texts for subject in JANES if subject in text]
+
+    LEDGER.outcome(
+        "slack: /helpdesk ticket of another user or company", refused=not leaks(answers[:3])
+    )
+    LEDGER.outcome(
+        "slack: ticket list or App Home with others' tickets",
+        refused=not leaks(answers[3:] + pages),
+    )
+    assert not leaks(answers + pages), answers + pages
+    assert "couldn't find ticket 3018" in answers[0]  # refused as not found, not an error
+    await slack.command("ticket 3018", user="U1")  # the control: Jane sees her own
+    assert JANES[0] in block_text((await responded(slack, 5))[4]["blocks"])
 
 
 # --- Teams (dev mode) --------------------------------------------------------------------
