@@ -20,6 +20,7 @@ import pytest
 from bot.messages import ConfirmRequest, Reply
 from bot.store.store import Store
 from sandbox.runner import RunningSandbox
+from sandbox.state import STATE
 from tests.contract.engine_harness import Harness, HarnessFactory, harness_factory
 from tests.fakes.scripted_model import Reply as Step
 from tests.fakes.scripted_model import tool_call
@@ -114,7 +115,32 @@ async def test_no_read_tool_returns_another_users_or_companys_data(
             f"isolation: {attacker} reading others' tickets/articles", refused=not leaked
         )
         assert not leaked, (attacker, leaked)
-        assert own  # the attacker's own reads worked (the tools were not simply broken)
+        if attacker != SAM:  # their own lists, assets, outages and articles: no Acme row
+            acme = _only_of(h, ACME, GLOBEX)
+            assert any(name in str(jane) for name in acme)  # the control: Acme sees them
+            theirs = " ".join(text for texts in own.values() for text in texts)
+            mixed = [marker for marker in acme if marker in theirs]
+            LEDGER.outcome(
+                f"isolation: {attacker}'s own lists showing Acme data", refused=not mixed
+            )
+            assert not mixed, (attacker, mixed)
+
+
+ACME, GLOBEX = 1, 2
+NAMED = {"assets": "machine_name", "outages": "title", "articles": "title", "tickets": "subject"}
+
+
+def _only_of(h: Harness, company: int, other: int) -> list[str]:
+    """Names of `company`'s assets, outages, articles and tickets that `other` has none of,
+    read from the sandbox's own database (the ground truth, not a tool's answer)."""
+    db = h.sandbox.app[STATE].db
+    found: list[str] = []
+    for table, column in NAMED.items():
+        query = f"SELECT {column} AS name FROM {table} WHERE company_number = ?"  # noqa: S608
+        mine = {row["name"] for row in db.all(query, (company,))}
+        theirs = {row["name"] for row in db.all(query, (other,))}
+        found += [name for name in mine - theirs if len(name) >= 6]
+    return found
 
 
 def _lines(results: list[str]) -> list[str]:
