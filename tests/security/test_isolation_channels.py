@@ -18,6 +18,7 @@ from tests.conftest import DEMO_PASSWORDS
 from tests.contract.test_slack_actions import buttons, click
 from tests.contract.test_slack_commands import block_text, responded
 from tests.contract.test_slack_http import SlackHarness, _serve, channel_event
+from tests.contract.test_teams_conversations import mention
 from tests.contract.test_teams_http import TeamsHarness, activity, serve_teams
 from tests.contract.test_web_support import WebApp, say, turn, until, web_app
 from tests.fakes.bot_connector import BotConnectorFake
@@ -182,6 +183,19 @@ async def test_slack_commands_and_app_home_show_only_the_callers_data(
     assert JANES[0] in block_text((await responded(slack, 5))[4]["blocks"])
 
 
+async def test_a_slack_link_url_is_shown_only_to_the_person_it_links(slack: SlackHarness) -> None:
+    """Whoever opens a link URL links THEIR helpdesk account to its channel user: posted
+    where others can see it, a colleague could make your questions go to their account."""
+    mention = channel_event(f"<@{BOT_USER_ID}> is the VPN down?", kind="app_mention", user="U8")
+    await slack.post_event(mention)
+    await slack.settle()
+    public = [m for m in slack.fake.messages if m.ephemeral_for is None]
+    private = [m for m in slack.fake.messages if m.ephemeral_for == "U8"]
+    shown = "/link/" in repr(public)
+    LEDGER.outcome("slack: a link URL posted where others see it", refused=not shown)
+    assert not shown and "/link/" in repr(private)  # the control: U8 got it privately
+
+
 # --- Teams (dev mode) --------------------------------------------------------------------
 
 GROUP = "19:group-chat-jane-lee@thread.v2"
@@ -234,3 +248,20 @@ def _confirm_card(teams: TeamsHarness) -> tuple[dict[str, Any], dict[str, Any]]:
             if "Confirm" in titles:
                 return message, content
     raise AssertionError(f"no confirm card in {teams.connector.messages(GROUP)}")
+
+
+async def test_a_teams_link_url_is_never_posted_in_a_channel(teams: TeamsHarness) -> None:
+    post = activity(
+        teams.connector,
+        text="<at>IT Helpdesk</at> is the VPN down?",
+        conversation="19:general@thread.tacv2",
+        conversation_type="channel",
+        entities=[mention("IT Helpdesk")],
+    )
+    await teams.post(post)
+    await teams.settle()
+    everywhere = {c: teams.connector.messages(c) for c in teams.connector.activities}
+    public = [m for c, ms in everywhere.items() if c.startswith("19:") for m in ms]
+    LEDGER.outcome("teams: a link URL posted in a channel", refused="/link/" not in repr(public))
+    assert public and "/link/" not in repr(public)
+    assert "/link/" in repr(everywhere)  # the control: it went to the personal chat
