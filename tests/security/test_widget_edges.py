@@ -138,3 +138,16 @@ async def test_another_users_session_is_not_reachable_by_guessing(web_app: WebAp
     ]
     LEDGER.outcome("widget socket with a near-miss cookie", refused=set(statuses) == {403})
     assert set(statuses) == {403}
+
+
+async def test_a_cookie_planted_before_sign_in_is_never_adopted(web_app: WebApp) -> None:
+    """Session fixation: the session after sign-in is a fresh value, whatever came before."""
+    planted = secrets.token_urlsafe(32)
+    response = await web_app.sign_in(Cookie=f"helpdesk_widget={planted}")
+    assert response.status == 200
+    issued = web_app.cookie()
+    assert issued is not None
+    web_app.client.session.cookie_jar.clear()
+    status = await _handshake_status(web_app, Cookie=f"helpdesk_widget={planted}")
+    LEDGER.outcome("widget session fixation", refused=issued != planted and status == 403)
+    assert issued != planted and status == 403
