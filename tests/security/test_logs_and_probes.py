@@ -1,9 +1,11 @@
-"""What the process writes to its logs and tells anonymous callers of its health probes.
+"""What the process writes to its logs and tells callers of its health probes and metrics.
 
 Log lines go through a handler set up as `helpdesk-bot serve` sets up its own; every shape
 of credential the process handles is logged once, the way a library would log it, and
 must come out masked. The probes are read with the helpdesk failing (their most
-talkative state): status words only, no address, no secret, no traceback.
+talkative state): status words only, no address, no secret, no traceback. `/metrics` needs
+its bearer token (or, without one, a loopback scraper not behind a proxy) and its series
+carry no user, message, cookie or helpdesk address.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from adapters.server import create_app
 from bot.logcontext import ContextFilter
 from bot.logging_setup import install
 from sandbox.runner import RunningSandbox
-from tests.contract.test_web_support import settings_for
+from tests.contract.test_web_support import open_web_app, say, settings_for, turn
+from tests.security.conftest import remember_secret
 from tests.security.ledger import LEDGER
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiIsInR5cCI6ImFjY2VzcyJ9.c2lnbmF0dXJlLXZhbHVl"
@@ -108,3 +111,50 @@ async def test_health_probes_tell_anonymous_callers_nothing_useful(
         ]
         LEDGER.outcome(f"probe {path} disclosing internals", refused=not told)
         assert not told, (path, body)
+
+
+SCRAPE_TOKEN = "scrape-token-4f9aQ2kL"
+
+
+async def test_metrics_need_their_token_and_carry_no_user_data(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    remember_secret("the metrics token", SCRAPE_TOKEN)
+    settings = settings_for(sandbox, tmp_path, metrics_token=SCRAPE_TOKEN)
+    async with open_web_app(sandbox, settings) as app:
+        assert (await app.sign_in()).status == 200
+        cookie = app.cookie() or ""
+        ws = await app.connect()
+        await turn(ws, say("My VPN keeps disconnecting, how do I fix it?"))
+        attempts = {
+            "no credentials": {},
+            "a wrong token": {"Authorization": "Bearer not-the-token"},
+            "the token as Basic": {"Authorization": f"Basic {SCRAPE_TOKEN}"},
+            "the widget session cookie": {"Cookie": f"helpdesk_widget={cookie}"},
+        }
+        for name, headers in attempts.items():
+            response = await app.client.get("/metrics", headers=headers)
+            LEDGER.outcome(f"metrics scraped with {name}", refused=response.status in (401, 403))
+        scraped = await app.client.get(
+            "/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"}
+        )
+        body = await scraped.text()
+    assert scraped.status == 200 and "helpdesk" in body.lower()  # the control
+    private = [
+        word
+        for word in ("jane", "Jane", "acme", "VPN keeps", cookie, sandbox.base_url)
+        if word and word in body
+    ]
+    LEDGER.outcome("metrics carrying user data", refused=not private)
+    assert not private, private
+    assert not LEDGER.in_this_test(), LEDGER.in_this_test()
+
+
+async def test_metrics_without_a_token_are_for_loopback_scrapers_only(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    async with open_web_app(sandbox, settings_for(sandbox, tmp_path)) as app:
+        direct = await app.client.get("/metrics")
+        proxied = await app.client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.7"})
+    LEDGER.outcome("metrics through a reverse proxy without a token", refused=proxied.status == 403)
+    assert direct.status == 200 and proxied.status == 403
