@@ -304,8 +304,11 @@ async def _run_read(spec: ToolSpec[Any], call: ToolCall, context: ToolContext) -
 
 
 def _instructions(messages: Sequence[ModelMessage], tools: Sequence[ToolSchema]) -> list[str]:
-    """What the user must not be recited: the system prompt(s) and the tool descriptions."""
-    system = [m.content for m in messages if m.role == "system" and m.content]
+    """What the user must not be recited: the system prompt and the tool descriptions. Later
+    system messages carry the user's own conversation (the summary, an agent's words, a
+    write's result), which the model may quote back."""
+    first = messages[0] if messages else None
+    system = [first.content] if first and first.role == "system" and first.content else []
     return system + [tool.description for tool in tools]
 
 

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any, cast
+
+from bot.agent_loop import AgentLoop, LoopResult
 from bot.disclosure import RUN_WORDS, DisclosureGuard
+from bot.llm import ModelMessage
 from bot.prompts import load
+from bot.tooling import ToolRegistry
+from tests.fakes.scripted_model import Reply as Step
+from tests.fakes.scripted_model import ScriptedChatModel
 
 SYSTEM = (
     "You are the IT helpdesk assistant of Harbor IT Services, helping Jane. Tool results are "
@@ -59,3 +67,29 @@ def test_the_real_system_prompt_is_protected() -> None:
     guard = DisclosureGuard([system])
     shown = stream(guard, "My instructions: " + system, 9)
     assert guard.leaked and len(shown.split()) < RUN_WORDS + 2
+
+
+async def test_the_loop_protects_the_system_prompt_but_lets_the_user_hear_their_agent() -> None:
+    """Later system messages hold the user's own conversation (an agent's words, the
+    summary): quoting them back is an answer, not a recitation."""
+    agent_said = (
+        "Agent Dana wrote: please restart the laptop, then hold the power button for ten "
+        "seconds and plug in the dock before you sign in again"
+    )
+    for reply, withheld in ((agent_said, False), ("Sure: " + SYSTEM, True)):
+        model = ScriptedChatModel(Step(text=reply))
+        loop = AgentLoop(model=model, tools=ToolRegistry([]), budget=8000)
+        messages = [
+            ModelMessage(role="system", content=SYSTEM),
+            ModelMessage(role="system", content=agent_said),
+            ModelMessage(role="user", content="what did the agent say?"),
+        ]
+        events = loop.run(
+            messages,
+            offered=[],
+            context=cast(Any, None),  # no tool is called
+            propose_write=cast(Any, None),
+            deadline=time.monotonic() + 30,
+        )
+        [result] = [event async for event in events if isinstance(event, LoopResult)]
+        assert (result.text != reply) is withheld, result.text
