@@ -1,6 +1,7 @@
 """The model ⇄ tools loop of one turn: stream, run tool calls concurrently, bounded steps.
 
-Each step streams one model response. Text is passed on as it arrives; tool calls are run
+Each step streams one model response. Text is passed on as it arrives, through a guard that
+withholds a recitation of the instructions (`bot.disclosure`); tool calls are run
 concurrently, each with its own deadline, and their results go back to the model. A write
 tool is never executed here: it becomes a confirm-request (see `bot.confirmations`) and the
 loop ends, so text inside tool results can never cause a write. Model failures are retried
@@ -17,11 +18,12 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import metrics, prompts
 from bot.context import fit_to_budget, truncate_to_tokens
+from bot.disclosure import DisclosureGuard
 from bot.errors import BotError
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.llm import (
@@ -152,20 +154,28 @@ class AgentLoop:
         """
         schemas = [spec.schema() for spec in offered]
         names = {spec.name for spec in offered}
+        instructions = _instructions(messages, schemas)
         progress = _Progress()
         for _ in range(MAX_STEPS):
             response: ModelResponse | None = None
+            guard = DisclosureGuard(instructions)
             try:
                 async for event in self._step(messages, schemas, deadline):
                     if isinstance(event, TextDelta):
-                        yield ReplyDelta(event.text)
+                        if shown := guard.feed(event.text):
+                            yield ReplyDelta(shown)
                     else:
                         response = event
             except ModelGaveUp as exc:
                 raise ModelGaveUp(
-                    exc.last, streamed_text=exc.streamed_text, recorded=progress.recorded
+                    exc.last, streamed_text=guard.released_text, recorded=progress.recorded
                 ) from exc.last
             assert response is not None
+            if rest := guard.finish(response.text):
+                yield ReplyDelta(rest)
+            if guard.leaked:
+                log.warning("The model recited its instructions; its text was withheld")
+                response = replace(response, text=prompts.reply("turn_withheld"))
             step = ModelMessage(
                 role="assistant", content=response.text or None, tool_calls=response.tool_calls
             )
@@ -311,6 +321,15 @@ async def _run_read(
         return ToolOutcome({"error": f"{spec.name} failed: {describe_helpdesk_error(exc)}"})
     except TimeoutError:
         return ToolOutcome({"error": f"{spec.name} timed out; the helpdesk is slow right now"})
+
+
+def _instructions(messages: Sequence[ModelMessage], tools: Sequence[ToolSchema]) -> list[str]:
+    """What the user must not be recited: the system prompt and the tool descriptions. Later
+    system messages carry the user's own conversation (the summary, an agent's words, a
+    write's result), which the model may quote back."""
+    first = messages[0] if messages else None
+    system = [first.content] if first and first.role == "system" and first.content else []
+    return system + [tool.description for tool in tools]
 
 
 def _dedupe(sources: list[Source]) -> list[Source]:

@@ -1,6 +1,8 @@
 """One turn of a conversation, whatever the channel: `Engine.handle(inbound)` → Reply events.
 
 The order is the guarantee:
+0. a conversation belongs to the person who started it: a message or press from anyone
+   else (a shared thread or group chat) is told to ask in their own, and goes no further;
 1. persist the inbound message (masked) before anything else — nothing is lost if a later
    step fails; a redelivered platform event is answered from the store, not run again;
 2. take the conversation's turn lock (one turn at a time per conversation, across replicas);
@@ -66,6 +68,9 @@ LinkUrl = Callable[[Inbound, int], Awaitable[str | None]]
 _YES = {"yes", "y", "yeah", "yep", "confirm", "confirmed", "sure", "ok", "okay", "do it",
         "go ahead", "please do", "yes please", "correct"}  # fmt: skip
 _NO = {"no", "n", "nope", "cancel", "stop", "don't", "do not", "no thanks", "never mind"}
+
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -143,6 +148,14 @@ class Engine:
             author=inbound.display_name,
         )
         set_log_context(channel=inbound.channel, conversation=conversation.id)
+        if stored is None:
+            # A thread or group chat several people can post in: the conversation, its
+            # history, its pending writes and its helpdesk chat belong to the person who
+            # started it. Another person is told where to ask; nothing of theirs is stored
+            # here (their words would reach this user's model as this user's).
+            log.info("Turned away a message from someone else in this conversation")
+            yield Message(text=prompts.reply("conversation_not_yours"), notice=True)
+            return
         if not created and await self._replayed(conversation.id, inbound.event_id):
             async for reply in self._replay(conversation.id, inbound.event_id):
                 yield reply

@@ -353,10 +353,18 @@ class SlackChannel:
                 log.error("Could not finish the Slack reply: %s", type(exc).__name__)
 
     async def _button(self, press: ButtonPress) -> None:
-        if not await self.claim(press.dedupe_key):
-            return
         address = await self._address_of(press)
         if address is None:
+            return
+        owner = await self.desk.find_conversation(CHANNEL, address.conversation_key)
+        if owner is not None and owner.user_key != f"{CHANNEL}:{press.team_id}:{press.user_id}":
+            # Someone else's card in a shared thread: leave it (and its click, which the
+            # dedupe key below does not tell apart by user) to its owner; tell only the
+            # person who clicked.
+            notice = prompts.reply("conversation_not_yours")
+            await self._ephemeral(address, press.user_id, notice)
+            return
+        if not await self.claim(press.dedupe_key):
             return
         card = None
         if press.kind in CONFIRM_KINDS and press.message_ts is not None:

@@ -145,6 +145,9 @@ class TeamsChannel:
             self.tasks.spawn(self.turns.card_action(press), name="teams-card-action")
             return
         # Action.Execute: the answer replaces the pressed card, so it is decided here.
+        if await self.turns.pressed_by_someone_else(press):
+            await _answer_invoke(context, invoke_message(prompts.reply("conversation_not_yours")))
+            return
         if press.needs_reason:
             self.tasks.spawn(self.turns.card_action(press), name="teams-card-action")
             number = press.action_id.partition(":")[2]

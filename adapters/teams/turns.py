@@ -181,6 +181,11 @@ class TeamsTurns:
     async def card_action(self, press: CardAction, *, claimed: bool = False) -> None:
         """A button on one of our cards. An invoke (Action.Execute) was claimed and the card
         set to "working" in the invoke's answer already."""
+        if not claimed and await self.pressed_by_someone_else(press):
+            # Someone else's card in a group chat: the card and its claim stay its owner's;
+            # the engine tells the presser to ask in their own chat.
+            await self.connect(press.address, lambda c: self._turn_away(c, press))
+            return
         if press.needs_reason and self.decide is not None:
             await self.decide(press)  # asks for the reason; the claim stays free
             return
@@ -213,6 +218,23 @@ class TeamsTurns:
                 await self._thank_for_feedback(connector, press)
 
         await self.connect(address, work)
+
+    async def pressed_by_someone_else(self, press: CardAction) -> bool:
+        """A press on a card of a conversation another person started (a group chat)."""
+        address = press.address
+        conversation = await self.desk.find_conversation(CHANNEL, address.conversation_key)
+        return conversation is not None and conversation.user_key != address.user_key
+
+    async def _turn_away(self, connector: Connector, press: CardAction) -> None:
+        address = press.address
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_key=address.conversation_key,
+            user_key=address.user_key,
+            action=ActionInvoke(press.action_id, press.value),
+            address=address.to_dict(),
+        )
+        await self.send_replies(connector, self.services.engine.handle(inbound))
 
     async def _thank_for_feedback(self, connector: Connector, press: CardAction) -> None:
         """The rated answer keeps its text and loses its buttons."""

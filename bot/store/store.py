@@ -76,17 +76,22 @@ class Store(
         event_id: str | None,
         author: str | None = None,
         now: datetime | None = None,
-    ) -> tuple[Conversation, Message, bool]:
+    ) -> tuple[Conversation, Message | None, bool]:
         """A user's message arriving, stored first thing in a turn, in one transaction:
         `get_or_create_conversation` then `add_inbound_message` (deduplicated by
         ``event_id``; ``created`` is False for a replay). The conversation is as it was
-        before the message was added."""
+        before the message was added.
+
+        A conversation belongs to the user who started it: a message from anyone else (a
+        shared thread, a group chat) is not stored in it — the message is None."""
         now = resolve_now(now)
         async with self._writing() as session:
             row = await self._get_or_create_in(
                 session, channel, conversation_key, user_key=user_key, address=address, now=now
             )
             conversation = conversation_from_row(row)
+            if conversation.user_key != user_key:
+                return conversation, None, False
             message, created = await append_in(
                 session,
                 conversation.id,

@@ -276,3 +276,15 @@ async def test_an_inbound_message_and_its_conversation_are_stored_in_one_transac
     assert {(c.id, m.id, made) for c, m, made in replays} == {(conversation.id, first.id, False)}
     assert all(c.address == {"room": "b"} for c, _, _ in replays), "the newest address is kept"
     assert await store.recent_messages(conversation.id, limit=10) == [first]
+
+
+async def test_a_message_from_someone_else_is_not_stored_in_a_conversation(store: Store) -> None:
+    conversation, first, _ = await store.receive_inbound(
+        "slack", "thread-1", user_key="U1", address=None, content="my VPN", event_id="e-1"
+    )
+    assert first is not None
+    same, other, created = await store.receive_inbound(
+        "slack", "thread-1", user_key="U2", address=None, content="me too", event_id="e-2"
+    )
+    assert (same.id, same.user_key, other, created) == (conversation.id, "U1", None, False)
+    assert await store.recent_messages(conversation.id, limit=10) == [first]
