@@ -126,7 +126,8 @@ class WidgetPage:
     """A widget page: hello with the last seq it shows, then every frame it receives.
 
     ``shown`` holds the transcript frames the page displays, each once (a seq it already
-    shows is skipped, as the page does); ``frames`` holds everything received, in order.
+    shows is skipped, as the page does); ``passed`` every frame but those skipped;
+    ``frames`` everything received, in order.
     """
 
     def __init__(self, http: aiohttp.ClientSession, cookie: str, *, deadline_s: float) -> None:
@@ -135,6 +136,7 @@ class WidgetPage:
         self.deadline_s = deadline_s
         self.last_seq = 0
         self.shown: list[Frame] = []
+        self.passed: list[Frame] = []
         self.frames: list[Frame] = []
         self.ws: aiohttp.ClientWebSocketResponse | None = None
 
@@ -157,18 +159,26 @@ class WidgetPage:
         assert self.ws is not None
         await self.ws.send_json(frame)
 
-    async def until(self, done: Callable[[Frame], bool]) -> Frame:
-        """Read frames until ``done`` holds for one (within the page's deadline)."""
+    async def until(self, done: Callable[[Frame], bool], *, since: int | None = None) -> Frame:
+        """Read frames until ``done`` holds for one (within the page's deadline); with
+        ``since``, a frame already received from that index of ``passed`` on counts too."""
         assert self.ws is not None
-        async with asyncio.timeout(self.deadline_s):
-            while True:
-                frame = await self.ws.receive_json()
-                self.frames.append(frame)
-                seq = frame.get("seq")
-                if isinstance(seq, int):
-                    if seq <= self.last_seq:
-                        continue  # a row this page already shows
-                    self.last_seq = seq
-                    self.shown.append(frame)
-                if done(frame):
-                    return dict(frame)
+        for frame in self.passed[since:] if since is not None else []:
+            if done(frame):
+                return dict(frame)
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                while True:
+                    frame = await self.ws.receive_json()
+                    self.frames.append(frame)
+                    seq = frame.get("seq")
+                    if isinstance(seq, int):
+                        if seq <= self.last_seq:
+                            continue  # a row this page already shows
+                        self.last_seq = seq
+                        self.shown.append(frame)
+                    self.passed.append(frame)
+                    if done(frame):
+                        return dict(frame)
+        except TimeoutError:
+            raise AssertionError(f"not within {self.deadline_s} s; got {self.frames}") from None
