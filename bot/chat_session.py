@@ -8,7 +8,7 @@ still gets an answer; only `ReauthRequired` propagates (the user must link again
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import Conflict, HelpdeskError, PermissionDenied, ReauthRequired
@@ -17,6 +17,9 @@ from bot.store.records import Conversation
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
+
+# Our clock stamps the stored message, the helpdesk's the chat message: allow a little skew.
+_CLOCK_SKEW = timedelta(seconds=5)
 
 
 class ChatSessions:
@@ -66,6 +69,27 @@ class ChatSessions:
                 log.warning("Could not mirror a message into helpdesk chat %s: %s", chat_id, exc)
                 break
         return chat_id, None
+
+    async def mirror_once(
+        self, conversation: Conversation, user: HelpdeskUser, text: str, *, since: datetime
+    ) -> tuple[int | None, datetime | None]:
+        """`mirror`, unless a turn a crash interrupted already copied this very text into
+        the chat after ``since`` (the stored message's time): then that copy is the one."""
+        chat_id = conversation.helpdesk_chat_id
+        if chat_id is not None:
+            try:
+                page = await self._helpdesk.chat_messages(
+                    user.auth, chat_id, since=since - _CLOCK_SKEW
+                )
+            except ReauthRequired:
+                raise
+            except HelpdeskError as exc:
+                log.warning("Could not read helpdesk chat %s: %s", chat_id, exc)
+            else:
+                for sent in page.messages:
+                    if sent.sender_type == "user" and sent.message == text:
+                        return chat_id, sent.created_at
+        return await self.mirror(conversation, user, text)
 
     async def end(self, conversation: Conversation, user: HelpdeskUser) -> None:
         """End the conversation's chat session (best effort); the next message starts one."""

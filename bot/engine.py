@@ -11,8 +11,9 @@ The order is the guarantee:
 7. the model ⇄ tools loop (`bot.answering`, `bot.agent_loop`); writes become confirm-requests;
 8. persist the reply, tool calls and token usage; fold old turns into the summary.
 
-Beside the turns, `settle_interrupted_writes` settles writes a crash left half done
-(`bot.recovery`); the composition root calls it at start and on its maintenance timer.
+Beside the turns, `recover_interrupted_turns` finishes the turns a crashed process left
+(`bot.interrupted`) and `settle_interrupted_writes` settles writes a crash left half done
+(`bot.recovery`); the composition root calls both at start and on its maintenance timer.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
 from bot.history import History
 from bot.identity import UserDirectory
+from bot.interrupted import InterruptedTurns
 from bot.llm import ChatModel
 from bot.logcontext import set_log_context
 from bot.messages import ErrorReply, HandoffStatus, Inbound, LinkRequired, Message, Reply, Typing
@@ -164,6 +166,26 @@ class Engine:
         async for reply in self._locked_turn(conversation, inbound, stored, masked=False):
             yield reply
 
+    async def recover_interrupted_turns(self, *, notify: Notify) -> int:
+        """Finish the turns a crashed process left (`bot.interrupted`): settle their writes
+        at once and answer a message left unanswered; returns how many were finished."""
+        turns = InterruptedTurns(
+            store=self._store,
+            holder=self._holder,
+            settle=lambda conversation_id: settle_interrupted_writes(
+                store=self._store,
+                identities=self._identities,
+                helpdesk=self._helpdesk,
+                tools=self._tools,
+                notify=notify,
+                older_than_s=0,
+                conversation_id=conversation_id,
+            ),
+            answer=self._answer_again,
+            notify=notify,
+        )
+        return await turns.recover()
+
     async def settle_interrupted_writes(self, *, notify: Notify) -> list[Settled]:
         """Settle the writes a crash left `executing` (done or failed, the user told);
         the composition root calls this at start and on its maintenance timer."""
@@ -194,14 +216,49 @@ class Engine:
                     yield reply
                 return
             current = await self._store.get_conversation(conversation.id) or conversation
-            try:
-                async for reply in self._turn(current, inbound, stored, masked):
-                    yield reply
-            except ReauthRequired:
-                yield await self._link_request(current, inbound, stored, relink=True)
+            async for reply in self._turn_or_relink(current, inbound, stored, masked=masked):
+                yield reply
+
+    async def _answer_again(
+        self, conversation: Conversation, stored: StoredMessage
+    ) -> AsyncIterator[Reply]:
+        """The turn of a stored message whose first turn a crash interrupted (under the
+        turn lock the recovery holds); its copy in the helpdesk chat is not made twice."""
+        inbound = Inbound(
+            channel=conversation.channel,
+            conversation_key=conversation.conversation_key,
+            user_key=conversation.user_key,
+            text=stored.content,
+            event_id=stored.event_id,
+            address=conversation.address or {},
+        )
+        replies = self._turn_or_relink(conversation, inbound, stored, masked=False, again=True)
+        async for reply in replies:
+            yield reply
+
+    async def _turn_or_relink(
+        self,
+        conversation: Conversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        *,
+        masked: bool,
+        again: bool = False,
+    ) -> AsyncIterator[Reply]:
+        try:
+            async for reply in self._turn(conversation, inbound, stored, masked, again=again):
+                yield reply
+        except ReauthRequired:
+            yield await self._link_request(conversation, inbound, stored, relink=True)
 
     async def _turn(
-        self, conversation: Conversation, inbound: Inbound, stored: StoredMessage, masked: bool
+        self,
+        conversation: Conversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        masked: bool,
+        *,
+        again: bool = False,
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
             notice = Message(text=prompts.reply("turn_masked_secret"), notice=True)
@@ -231,7 +288,13 @@ class Engine:
                 async for reply in self._pending.on_pending(turn, kind=kind, action_id=waiting.id):
                     yield reply
                 return
-        chat_id, mirrored_at = await self._chats.mirror(conversation, user, stored.content)
+        if again:
+            mirror = self._chats.mirror_once(
+                conversation, user, stored.content, since=stored.created_at
+            )
+        else:
+            mirror = self._chats.mirror(conversation, user, stored.content)
+        chat_id, mirrored_at = await mirror
         async for reply in self._bot_or_human(turn, chat_id, mirrored_at):
             yield reply
 
