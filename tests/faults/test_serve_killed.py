@@ -258,10 +258,15 @@ async def _fresh_transcript(user: User) -> list[Frame]:
     return page.shown
 
 
-async def _check_the_aftermath(user: User, helpdesk: Helpdesk, *, tickets: int) -> None:
-    """No message lost, nothing written twice, no trace shown; then the ledger is told."""
+async def _check_the_aftermath(
+    user: User, helpdesk: Helpdesk, *, tickets: int, cards: int = 0
+) -> list[Frame]:
+    """No message lost, nothing written or proposed twice, no trace shown; the ledger is
+    told. Returns what a freshly loaded page shows."""
     user.account()
     shown = await _fresh_transcript(user)
+    proposed = [f for f in shown if f["type"] == "confirm"]
+    assert len(proposed) == cards, f"{len(proposed)} confirm cards, not {cards}: {proposed}"
     texts = [_text(frame) for frame in shown]
     assert not [t for t in texts if shows_a_trace(t)], texts
     said = [f for f in shown if f["type"] == "user"]
@@ -276,6 +281,7 @@ async def _check_the_aftermath(user: User, helpdesk: Helpdesk, *, tickets: int) 
         assert mirrored == 1, f"{text!r} is in the helpdesk chat {mirrored} times"
     assert user.sent, "the test sent nothing"
     assert not [t for t in user.page.frames if shows_a_trace(_text(t))]
+    return shown
 
 
 # --- a. killed before the reply -----------------------------------------------------------
@@ -295,7 +301,8 @@ async def test_a_kill_before_the_reply_still_answers_the_message(
     read = user.read_since(question)
     assert any(VPN_ANSWER in t for t in read), read
     assert sum(VPN_ANSWER in t for t in read) == 1, read
-    await _check_the_aftermath(user, helpdesk, tickets=0)
+    shown = await _check_the_aftermath(user, helpdesk, tickets=0)
+    assert [f["type"] for f in shown] == ["user", "message"], shown
 
 
 async def _has_requests(fake: OpenAIFake, count: int) -> bool:
@@ -318,7 +325,7 @@ async def test_a_kill_with_a_confirm_pending_then_confirm_writes_once(
     assert CREATED.search(done["text"]), done
     read = user.read_since(click)
     assert sum(bool(CREATED.search(t)) for t in read) == 1, read
-    await _check_the_aftermath(user, helpdesk, tickets=1)
+    await _check_the_aftermath(user, helpdesk, tickets=1, cards=1)
 
 
 # --- c. killed right after the click, the write in flight ---------------------------------
@@ -348,7 +355,7 @@ async def test_a_kill_during_the_write_is_settled_after_the_restart(
     assert CREATED.search(told["text"])
     read = user.read_since(click)
     assert sum(bool(CREATED.search(t)) for t in read) == 1, read
-    await _check_the_aftermath(user, helpdesk, tickets=1)
+    await _check_the_aftermath(user, helpdesk, tickets=1, cards=1 if written else 2)
 
 
 async def _statuses_are(helpdesk: Helpdesk, statuses: list[int]) -> bool:
