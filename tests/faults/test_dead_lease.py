@@ -84,7 +84,11 @@ async def test_orphaned_turns_are_the_turn_leases_of_dead_or_expired_holders(sto
     assert await store.acquire_lease("turn:12", live, ttl_s=120)
     assert await store.acquire_lease("turn:13", live, ttl_s=1, now=now - timedelta(seconds=5))
     assert await store.acquire_lease("relay:14", dead, ttl_s=120)
-    assert sorted(await store.orphaned_turns()) == [11, 13]
+    assert sorted(await _orphaned(store)) == ["turn:11", "turn:13"]
     async with store.turn_lock(11, holder=f"{HOST}:{os.getpid()}:sweep", wait_s=2):
-        assert 11 not in await store.orphaned_turns(), "the taker is alive"
-    assert await store.orphaned_turns() == [13], "a finished turn leaves no lease"
+        assert "turn:11" not in await _orphaned(store), "the taker is alive"
+    assert await _orphaned(store) == ["turn:13"], "a finished turn leaves no lease"
+
+
+async def _orphaned(store: Store) -> list[str]:
+    return [lease.name for lease in await store.orphaned_turn_leases()]

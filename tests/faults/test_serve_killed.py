@@ -315,6 +315,7 @@ async def _has_requests(fake: OpenAIFake, count: int) -> bool:
 async def test_a_kill_with_a_confirm_pending_then_confirm_writes_once(
     stand_in: User, helpdesk: Helpdesk
 ) -> None:
+    """Killed as the card is shown: the turn's tail (history, lease) may be cut short."""
     user = stand_in
     await user.say(CREATE)
     card = await user.sees(lambda f: f["type"] == "confirm")
@@ -325,7 +326,8 @@ async def test_a_kill_with_a_confirm_pending_then_confirm_writes_once(
     assert CREATED.search(done["text"]), done
     read = user.read_since(click)
     assert sum(bool(CREATED.search(t)) for t in read) == 1, read
-    await _check_the_aftermath(user, helpdesk, tickets=1, cards=1)
+    shown = await _check_the_aftermath(user, helpdesk, tickets=1, cards=1)
+    assert [f["type"] for f in shown] == ["user", "confirm", "message"], "answered once"
 
 
 # --- c. killed right after the click, the write in flight ---------------------------------
