@@ -14,18 +14,36 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import suppress
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import httpx
 
 SECRET = "serve-process-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 READY_WITHIN_S = 30.0
 Frame = dict[str, Any]
+
+
+@asynccontextmanager
+async def postgres_database(server_url: str, *, prefix: str) -> AsyncIterator[str]:
+    """A fresh database on the PostgreSQL server of ``server_url`` (a SQLAlchemy URL),
+    named ``<prefix>_<random>`` so parallel runs never meet; dropped afterwards."""
+    server = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        base, _, _ = server_url.rpartition("/")
+        yield f"{base}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 def free_port() -> int:

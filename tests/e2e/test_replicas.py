@@ -18,7 +18,14 @@ import asyncpg
 import pytest
 
 from sandbox.runner import SandboxThread
-from tests.serve_process import ServeProcess, WidgetPage, sign_in, start_serve, wait_ready
+from tests.serve_process import (
+    ServeProcess,
+    WidgetPage,
+    postgres_database,
+    sign_in,
+    start_serve,
+    wait_ready,
+)
 
 DATABASE = os.environ.get("TEST_DATABASE_URL")
 pytestmark = pytest.mark.skipif(
@@ -32,16 +39,8 @@ DEADLINE_S = 45.0
 @pytest.fixture
 async def database() -> AsyncIterator[str]:
     assert DATABASE is not None
-    server = DATABASE.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"hb_replicas_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        base, _, _ = DATABASE.rpartition("/")
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with postgres_database(DATABASE, prefix="hb_replicas") as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ and no stack trace is shown.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 import uuid
@@ -31,7 +32,16 @@ import pytest
 from sandbox.runner import RunningSandbox
 from tests.fakes.openai_server import Completion, Hang, OpenAIFake
 from tests.faults.ledger import LEDGER, shows_a_trace
-from tests.serve_process import Frame, ServeProcess, WidgetPage, sign_in, start_serve, wait_ready
+from tests.serve_process import (
+    Frame,
+    ServeProcess,
+    WidgetPage,
+    postgres_database,
+    sign_in,
+    start_serve,
+    wait_ready,
+)
+from tests.store_fixtures import PG_URL_ENV
 
 REPLY_WITHIN_S = 30.0
 VPN_QUESTION = "How do I set up the VPN on my laptop?"
@@ -49,6 +59,7 @@ class Bot:
 
     sandbox: RunningSandbox
     workdir: Path
+    database: str
     model_base_url: str
     api_key: str | None = None
     model: str = "sandbox-stand-in"
@@ -64,7 +75,7 @@ class Bot:
     async def start(self) -> None:
         self.starts += 1
         self.server = start_serve(
-            database=f"sqlite+aiosqlite:///{self.workdir / 'bot.db'}",
+            database=self.database,
             helpdesk_api=self.sandbox.api_base,
             model_base_url=self.model_base_url,
             workdir=self.workdir,
@@ -218,10 +229,14 @@ async def _open(bot: Bot, http: aiohttp.ClientSession) -> User:
     return User(page, bot)
 
 
+def _sqlite(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+
 @pytest.fixture
 async def stand_in(sandbox: RunningSandbox, tmp_path: Path) -> AsyncIterator[User]:
     """A user of a bot that answers with the sandbox's stand-in model."""
-    bot = Bot(sandbox, tmp_path, model_base_url=f"{sandbox.base_url}/v1")
+    bot = Bot(sandbox, tmp_path, _sqlite(tmp_path), model_base_url=f"{sandbox.base_url}/v1")
     async with aiohttp.ClientSession() as http:
         try:
             yield await _open(bot, http)
@@ -235,7 +250,14 @@ async def scripted(
     sandbox: RunningSandbox, tmp_path: Path, fake_model: OpenAIFake
 ) -> AsyncIterator[User]:
     """A user of a bot whose model is the scripted fake (it can hold a request)."""
-    bot = Bot(sandbox, tmp_path, fake_model.base_url, api_key="sk-test", model="gpt-fake")
+    bot = Bot(
+        sandbox,
+        tmp_path,
+        _sqlite(tmp_path),
+        fake_model.base_url,
+        api_key="sk-test",
+        model="gpt-fake",
+    )
     async with aiohttp.ClientSession() as http:
         try:
             yield await _open(bot, http)
@@ -337,7 +359,29 @@ async def test_a_kill_with_a_confirm_pending_then_confirm_writes_once(
 async def test_a_kill_during_the_write_is_settled_after_the_restart(
     stand_in: User, helpdesk: Helpdesk, written: bool
 ) -> None:
-    user = stand_in
+    await _kill_during_the_write(stand_in, helpdesk, written=written)
+
+
+@pytest.mark.postgres
+async def test_a_kill_during_the_write_is_settled_on_postgresql(
+    sandbox: RunningSandbox, tmp_path: Path, helpdesk: Helpdesk
+) -> None:
+    server = os.environ.get(PG_URL_ENV)
+    if not server:
+        pytest.skip(f"{PG_URL_ENV} is not set; the PostgreSQL case needs a server")
+    async with (
+        postgres_database(server, prefix="hb_faults_kill") as database,
+        aiohttp.ClientSession() as http,
+    ):
+        bot = Bot(sandbox, tmp_path, database, model_base_url=f"{sandbox.base_url}/v1")
+        try:
+            await _kill_during_the_write(await _open(bot, http), helpdesk, written=False)
+        finally:
+            if bot.server is not None:
+                bot.server.stop()
+
+
+async def _kill_during_the_write(user: User, helpdesk: Helpdesk, *, written: bool) -> None:
     await user.say(CREATE)
     card = await user.sees(lambda f: f["type"] == "confirm")
     fault = await helpdesk.hold_next_ticket_write(then_status=None if written else 503)
