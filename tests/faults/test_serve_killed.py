@@ -48,7 +48,7 @@ VPN_QUESTION = "How do I set up the VPN on my laptop?"
 VPN_ANSWER = "Install the VPN client from the portal and sign in with your work account."
 CREATE = "Please create a ticket: my laptop keyboard has sticky keys"
 CREATED = re.compile(r"Created ticket \*\*(\d+)\*\*")
-HELD_WRITE_MS = 6000  # long enough to kill the server while the helpdesk holds the write
+HELD_WRITE_MS = 4000  # long enough to kill the server while the helpdesk holds the write
 # What the user reads: transcript rows and the frames that stand in for one.
 _READ = ("message", "confirm", "notice", "error", "handoff", "agent", "signin_required")
 
