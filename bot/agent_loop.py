@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.context import fit_to_budget, truncate_to_tokens
 from bot.errors import BotError
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
@@ -214,12 +214,21 @@ class AgentLoop:
             spec = self._tools.get(call.name)
             if spec is None or call.name not in offered:
                 names = ", ".join(sorted(offered))
+                _count_call("unknown", "unknown_tool")
                 return ToolOutcome({"error": f"unknown tool {call.name!r}; available: {names}"})
             if spec.needs_confirmation:
-                return await _propose(spec, call, propose_write, progress)
-            return await _run_read(spec, call, context)
+                outcome = await _propose(spec, call, propose_write, progress)
+            else:
+                outcome = await _run_read(spec, call, context)
+            done = "proposed" if spec.needs_confirmation else "ok"
+            _count_call(spec.name, "error" if "error" in outcome.data else done)
+            return outcome
 
         return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+def _count_call(tool: str, outcome: str) -> None:
+    metrics.current().tool_calls.labels(tool=tool, outcome=outcome).inc()
 
 
 async def _stream_with_retries(

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import confirmations, prompts
+from bot import confirmations, metrics, prompts
 from bot.agent_loop import AgentLoop, LoopResult, ModelGaveUp, ProposeWrite
 from bot.config import EngineConfig
 from bot.context import ContextPlan, HistoryItem, plan_context
@@ -174,6 +174,7 @@ class Answering:
             text = prompts.reply("turn_val_ai_suggests", answer=val_ai)
         else:
             text = prompts.load("degraded")
+        metrics.current().degraded.labels(fallback="val_ai" if val_ai else "apology").inc()
         if failure.streamed_text:
             text = failure.streamed_text + "\n\n" + text
         message = Message(text=text, actions=offer_actions(), degraded=True)

@@ -17,9 +17,10 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.helpdesk.errors import HelpdeskError, OutcomeUnknown, ReauthRequired
 from bot.messages import Action, ConfirmField, ConfirmRequest
 from bot.store.records import PendingAction
@@ -89,6 +90,7 @@ async def propose(
         arguments=args.model_dump(mode="json"),
         idempotency_key=idempotency_key(conversation_id, tool_call_id, spec.name, raw_arguments),
     )
+    metrics.current().confirms.labels(tool=spec.name, result="proposed").inc()
     similar = preview.similar_ticket_number if spec.instead_on_similar is not None else None
     request = ConfirmRequest(
         pending_action_id=action.id,
@@ -105,6 +107,14 @@ async def propose(
     if preview.notices:
         model_result["notices"] = list(preview.notices)
     return request, model_result
+
+
+async def expire_unanswered(store: Store, *, now: datetime | None = None) -> list[PendingAction]:
+    """Expire the writes nobody answered in time (claims already refuse them); returns them."""
+    expired = await store.expire_pending_actions(now=now)
+    for action in expired:
+        metrics.current().confirms.labels(tool=action.tool_name, result="expired").inc()
+    return expired
 
 
 def confirm_actions(action_id: str, *, similar_ticket_number: int | None) -> tuple[Action, ...]:

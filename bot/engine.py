@@ -25,7 +25,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.agent_loop import AgentLoop
 from bot.answering import Answering
 from bot.chat_session import ChatSessions
@@ -37,8 +37,9 @@ from bot.history import History
 from bot.identity import UserDirectory
 from bot.interrupted import InterruptedTurns
 from bot.llm import ChatModel
-from bot.logcontext import set_log_context
+from bot.logcontext import set_log_context, start_turn
 from bot.messages import ErrorReply, HandoffStatus, Inbound, LinkRequired, Message, Reply, Typing
+from bot.metrics import TurnMeter
 from bot.pending import PendingWrites
 from bot.recovery import Notify, Settled, settle_interrupted_writes
 from bot.redact import mask_secrets
@@ -109,6 +110,13 @@ class Engine:
         )
 
     async def handle(self, inbound: Inbound) -> AsyncIterator[Reply]:
+        start_turn(channel=inbound.channel)
+        with metrics.current().turn(inbound.channel).timing() as meter:
+            async for reply in self._handle(inbound, meter):
+                meter.saw(reply)
+                yield reply
+
+    async def _handle(self, inbound: Inbound, meter: TurnMeter) -> AsyncIterator[Reply]:
         conversation = await self._store.get_or_create_conversation(
             inbound.channel,
             inbound.conversation_key,
@@ -124,6 +132,7 @@ class Engine:
         if not created and await self._replayed(conversation.id, inbound.event_id):
             async for reply in self._replay(conversation.id, inbound.event_id):
                 yield reply
+            meter.mark("replayed")
             return
         yield Typing()
         async for reply in self._locked_turn(
@@ -140,7 +149,17 @@ class Engine:
         Runs once per message (claimed in the store), only if the user has not written since,
         and never re-runs a button press.
         """
+        start_turn(channel=channel)
+        with metrics.current().turn(channel).timing() as meter:
+            async for reply in self._resume(channel, conversation_key, message_id):
+                meter.saw(reply)
+                yield reply
+
+    async def _resume(
+        self, channel: str, conversation_key: str, message_id: int
+    ) -> AsyncIterator[Reply]:
         conversation = await self._store.find_conversation(channel, conversation_key)
+        set_log_context(channel=channel, conversation=conversation.id if conversation else "-")
         stored = await self._store.get_message(message_id)
         if (
             conversation is None
@@ -232,9 +251,12 @@ class Engine:
             event_id=stored.event_id,
             address=conversation.address or {},
         )
+        start_turn(channel=conversation.channel, conversation=conversation.id)
         replies = self._turn_or_relink(conversation, inbound, stored, masked=False, again=True)
-        async for reply in replies:
-            yield reply
+        with metrics.current().turn(conversation.channel).timing() as meter:
+            async for reply in replies:
+                meter.saw(reply)
+                yield reply
 
     async def _turn_or_relink(
         self,
@@ -337,6 +359,7 @@ class Engine:
 
     async def _replay(self, conversation_id: int, event_id: str | None) -> AsyncIterator[Reply]:
         assert event_id is not None
+        metrics.current().dedupe_hits.labels(source="message").inc()
         for message in await self._store.replies_for_event(conversation_id, event_id):
             reply = reply_from_stored(message)
             if reply is not None:

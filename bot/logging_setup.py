@@ -12,13 +12,20 @@ for malformed requests anyone can send.
 
 Installed on handlers (not loggers), because a logger's filters do not see records of its
 child loggers (``slack_bolt.AsyncApp``, ...).
+
+``LOG_FORMAT=json`` swaps the text formatter for ``JsonLinesFormatter``: one JSON object per
+record (time, level, logger, message, correlation_id, channel, conversation, and the
+bounded traceback as ``exc`` when there is one), for log pipelines that index fields.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
+from typing import Literal
 
-__all__ = ["MAX_MESSAGE_CHARS", "BoundedFormatter", "LogHygiene", "install"]
+__all__ = ["MAX_MESSAGE_CHARS", "BoundedFormatter", "JsonLinesFormatter", "LogHygiene", "install"]
 
 MAX_MESSAGE_CHARS = 2000
 MAX_TRACE_CHARS = 8000
@@ -78,7 +85,35 @@ class BoundedFormatter(logging.Formatter):
         return _bounded(super().formatStack(stack_info), MAX_TRACE_CHARS)
 
 
-def install(handler: logging.Handler, *, fmt: str, log_content: bool = False) -> None:
-    """Put the hygiene filter and the bounded formatter on one handler."""
+class JsonLinesFormatter(BoundedFormatter):
+    """One JSON object per record, on one line; the context fields come from
+    `bot.logcontext.ContextFilter` ("-" when a record was written outside any turn)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "correlation_id": getattr(record, "correlation_id", "-"),
+            "channel": getattr(record, "channel", "-"),
+            "conversation": getattr(record, "conversation", "-"),
+        }
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def install(
+    handler: logging.Handler,
+    *,
+    fmt: str,
+    log_content: bool = False,
+    output: Literal["text", "json"] = "text",
+) -> None:
+    """Put the hygiene filter and the bounded formatter (text `fmt`, or JSON lines) on one
+    handler."""
     handler.addFilter(LogHygiene(log_content=log_content))
-    handler.setFormatter(BoundedFormatter(fmt))
+    handler.setFormatter(JsonLinesFormatter() if output == "json" else BoundedFormatter(fmt))

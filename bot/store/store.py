@@ -15,9 +15,12 @@ from bot.store.coordination import CoordinationStore
 from bot.store.engine import create_store_engine
 from bot.store.messages import MessageStore
 from bot.store.migrate import upgrade_database
+from bot.store.outcomes import OutcomeStore
 
 
-class Store(ConversationStore, MessageStore, ActionStore, CoordinationStore, AccountStore):
+class Store(
+    ConversationStore, MessageStore, ActionStore, CoordinationStore, AccountStore, OutcomeStore
+):
     """Async repository over SQLite or PostgreSQL; returns frozen records, never ORM rows.
 
     Build it with ``await Store.open(url)`` (creates the engine, applies migrations, and
