@@ -160,6 +160,7 @@ class User:
 def _text(frame: Frame) -> str:
     parts = [frame.get("text") or "", frame.get("title") or ""]
     parts += [f["value"] for f in frame.get("fields") or []]
+    parts += frame.get("notices") or []
     return " ".join(p for p in parts if p)
 
 
@@ -395,7 +396,7 @@ async def _kill_during_the_write(user: User, helpdesk: Helpdesk, *, written: boo
     await _restart(user)
     if not written:  # nothing was written: a fresh card, and only a new click writes
         retry = await user.sees(lambda f: f["type"] == "confirm" and bool(f["actions"]))
-        assert "interrupted" in _text(retry).lower() or retry["notices"], retry
+        assert "interrupted" in _text(retry).lower(), retry
         click = await user.press(_action(retry, "confirm"))
     told = await user.sees(lambda f: f["type"] == "message" and bool(CREATED.search(f["text"])))
     assert CREATED.search(told["text"])
