@@ -136,25 +136,18 @@ class User:
         """A frame the page received since the user last sent something, or waits for."""
         return await self.page.until(done, since=self.sent[-1].passed_from)
 
-    def read_since(self, sent: Sent) -> list[str]:
-        """What the user read after sending ``sent`` (rows shown, seq-less errors)."""
-        rows = self.page.shown[sent.shown_from :]
-        loose = [
-            f
-            for f in self.page.frames[sent.frames_from :]
-            if f.get("seq") is None and f["type"] in (*_READ, "rejected")
-        ]
+    def read_since(self, sent: Sent, until: Sent | None = None) -> list[str]:
+        """What the user read after sending ``sent`` (and before ``until``): the rows the
+        page shows and the frames without a seq that stand for one (errors, refusals)."""
+        rows = self.page.shown[sent.shown_from : until.shown_from if until else None]
+        frames = self.page.frames[sent.frames_from : until.frames_from if until else None]
+        loose = [f for f in frames if f.get("seq") is None]
         return [_text(f) for f in [*rows, *loose] if f["type"] in (*_READ, "rejected")]
 
     def account(self) -> None:
         """Each message sent, with what the user read for it, goes into the suite's ledger."""
-        marks = [*self.sent[1:], None]
-        for sent, following in zip(self.sent, marks, strict=True):
-            texts = self.read_since(sent)
-            if following is not None:
-                upto = following.shown_from - sent.shown_from
-                texts = [_text(f) for f in self.page.shown[sent.shown_from :][:upto]]
-            LEDGER.exchange(texts)
+        for sent, following in zip(self.sent, [*self.sent[1:], None], strict=True):
+            LEDGER.exchange(self.read_since(sent, following))
 
 
 def _text(frame: Frame) -> str:
@@ -391,7 +384,9 @@ async def _kill_during_the_write(user: User, helpdesk: Helpdesk, *, written: boo
     user.bot.kill()
     outcome = [201] if written else [503]
     await _until(
-        lambda: _statuses_are(helpdesk, outcome), what="the held write", within_s=HELD_WRITE_MS
+        lambda: _statuses_are(helpdesk, outcome),
+        what="the held write",
+        within_s=HELD_WRITE_MS / 1000 + REPLY_WITHIN_S,
     )
     await _restart(user)
     if not written:  # nothing was written: a fresh card, and only a new click writes
