@@ -144,10 +144,12 @@ def attach(app: web.Application, services: Services, channel: Channel) -> None:
 
 
 async def _maintain(services: Services, stopping: asyncio.Event) -> None:
-    """Housekeeping at start and every few minutes: settle writes a crash interrupted (the
-    user is told the outcome), expire unconfirmed writes, forget old event ids."""
+    """Housekeeping at start and every few minutes: finish the turns a crash interrupted and
+    settle writes a crash interrupted (the user is told the outcome), expire unconfirmed
+    writes, count how quiet conversations ended, forget old event ids."""
     while not stopping.is_set():
         try:
+            await services.engine.recover_interrupted_turns(notify=services.relay.send)
             settled = await services.engine.settle_interrupted_writes(notify=services.relay.send)
             if settled:
                 log.info("Settled %d write(s) a crash had interrupted", len(settled))

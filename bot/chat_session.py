@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.chat_parts import split_for_chat
 from bot.helpdesk.client import HelpdeskClient
@@ -20,6 +20,9 @@ from bot.store.records import Conversation
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
+
+# Our clock stamps the stored message, the helpdesk's the chat message: allow a little skew.
+_CLOCK_SKEW = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,30 @@ class ChatSessions:
             sent = await self._helpdesk.chat_send(user.auth, chat_id, part)
             at = sent.created_at
         return at
+
+    async def mirror_once(
+        self, conversation: Conversation, user: HelpdeskUser, text: str, *, since: datetime
+    ) -> Mirrored:
+        """`mirror`, unless a turn a crash interrupted already copied this very text into
+        the chat after ``since`` (the stored message's time): then that copy is the one.
+        A message sent in parts counts as copied when its last part is there."""
+        split = split_for_chat(text)
+        chat_id = conversation.helpdesk_chat_id
+        if chat_id is not None:
+            try:
+                page = await self._helpdesk.chat_messages(
+                    user.auth, chat_id, since=since - _CLOCK_SKEW
+                )
+            except ReauthRequired:
+                raise
+            except HelpdeskError as exc:
+                log.warning("Could not read helpdesk chat %s: %s", chat_id, exc)
+            else:
+                for sent in page.messages:
+                    if sent.sender_type == "user" and sent.message == split.parts[-1]:
+                        parts = len(split.parts)
+                        return Mirrored(chat_id, sent.created_at, parts, split.omitted)
+        return await self.mirror(conversation, user, text)
 
     async def end(self, conversation: Conversation, user: HelpdeskUser) -> None:
         """End the conversation's chat session (best effort); the next message starts one."""

@@ -14,8 +14,9 @@ The order is the guarantee:
 8. persist the reply, tool calls and token usage in one transaction (the inbound marked done
    with them); once the history outgrows the budget, fold old turns into the summary.
 
-Beside the turns, `settle_interrupted_writes` settles writes a crash left half done
-(`bot.recovery`); the composition root calls it at start and on its maintenance timer.
+Beside the turns, `recover_interrupted_turns` finishes the turns a crashed process left
+(`bot.interrupted`) and `settle_interrupted_writes` settles writes a crash left half done
+(`bot.recovery`); the composition root calls both at start and on its maintenance timer.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
 from bot.history import History
 from bot.identity import UserDirectory
+from bot.interrupted import InterruptedTurns
 from bot.llm import ChatModel
 from bot.logcontext import set_log_context, start_turn
 from bot.messages import ErrorReply, HandoffStatus, Inbound, LinkRequired, Message, Reply, Typing
@@ -219,6 +221,26 @@ class Engine:
         async for reply in self._locked_turn(conversation, inbound, stored, masked=False):
             yield reply
 
+    async def recover_interrupted_turns(self, *, notify: Notify) -> int:
+        """Finish the turns a crashed process left (`bot.interrupted`): settle their writes
+        at once and answer a message left unanswered; returns how many were finished."""
+        turns = InterruptedTurns(
+            store=self._store,
+            holder=self._holder,
+            settle=lambda conversation_id: settle_interrupted_writes(
+                store=self._store,
+                identities=self._identities,
+                helpdesk=self._helpdesk,
+                tools=self._tools,
+                notify=notify,
+                older_than_s=0,
+                conversation_id=conversation_id,
+            ),
+            answer=self._answer_again,
+            notify=notify,
+        )
+        return await turns.recover()
+
     async def settle_interrupted_writes(self, *, notify: Notify) -> list[Settled]:
         """Settle the writes a crash left `executing` (done or failed, the user told);
         the composition root calls this at start and on its maintenance timer."""
@@ -266,14 +288,63 @@ class Engine:
                 return
             # One read for the conversation and, while the bot owns it, the model's history.
             current, history = await self._history.current(conversation.id)
-            current = current or conversation
-            try:
-                async for reply in self._turn(
-                    current, inbound, stored, masked, settlement or Settlement(), history
-                ):
-                    yield reply
-            except ReauthRequired:
-                yield await self._link_request(current, inbound, stored, relink=True)
+            replies = self._turn_or_relink(
+                current or conversation,
+                inbound,
+                stored,
+                masked=masked,
+                settlement=settlement or Settlement(),
+                history=history,
+            )
+            async for reply in replies:
+                yield reply
+
+    async def _answer_again(
+        self, conversation: Conversation, stored: StoredMessage
+    ) -> AsyncIterator[Reply]:
+        """The turn of a stored message whose first turn a crash interrupted (under the
+        turn lock the recovery holds); its copy in the helpdesk chat is not made twice."""
+        inbound = Inbound(
+            channel=conversation.channel,
+            conversation_key=conversation.conversation_key,
+            user_key=conversation.user_key,
+            text=stored.content,
+            event_id=stored.event_id,
+            address=conversation.address or {},
+        )
+        start_turn(channel=conversation.channel, conversation=conversation.id)
+        current, history = await self._history.current(conversation.id)
+        replies = self._turn_or_relink(
+            current or conversation,
+            inbound,
+            stored,
+            masked=False,
+            settlement=Settlement(),
+            history=history,
+            again=True,
+        )
+        with metrics.current().turn(conversation.channel).timing() as meter:
+            async for reply in replies:
+                meter.saw(reply)
+                yield reply
+
+    async def _turn_or_relink(
+        self,
+        conversation: Conversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        *,
+        masked: bool,
+        settlement: Settlement,
+        history: list[HistoryItem],
+        again: bool = False,
+    ) -> AsyncIterator[Reply]:
+        turn = self._turn(conversation, inbound, stored, masked, settlement, history, again=again)
+        try:
+            async for reply in turn:
+                yield reply
+        except ReauthRequired:
+            yield await self._link_request(conversation, inbound, stored, relink=True)
 
     async def _turn(
         self,
@@ -283,6 +354,8 @@ class Engine:
         masked: bool,
         settlement: Settlement,
         history: list[HistoryItem],
+        *,
+        again: bool = False,
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
             notice = Message(text=prompts.reply("turn_masked_secret"), notice=True)
@@ -315,7 +388,13 @@ class Engine:
                 async for reply in self._pending.on_pending(turn, kind=kind, action_id=waiting.id):
                     yield reply
                 return
-        mirrored = await self._chats.mirror(conversation, user, stored.content)
+        if again:
+            mirror = self._chats.mirror_once(
+                conversation, user, stored.content, since=stored.created_at
+            )
+        else:
+            mirror = self._chats.mirror(conversation, user, stored.content)
+        mirrored = await mirror
         if mirrored.parts > 1:  # the helpdesk's record holds it in parts (or cut): say so
             yield await say(self._store, turn, _long_message_notice(mirrored), notice=True)
         async for reply in self._bot_or_human(turn, mirrored.chat_id, mirrored.at, history):

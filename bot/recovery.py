@@ -61,13 +61,18 @@ async def settle_interrupted_writes(
     tools: ToolRegistry,
     notify: Notify,
     older_than_s: float,
+    conversation_id: int | None = None,
     now: datetime | None = None,
 ) -> list[Settled]:
-    """Settle every write left `executing` for more than `older_than_s`; returns what was
-    settled (an action whose lookup failed is left for the next sweep)."""
+    """Settle every write left `executing` for more than `older_than_s` (in one conversation,
+    or in all); returns what was settled (an action whose lookup failed is left for the next
+    sweep)."""
     sweep = _Sweep(store=store, identities=identities, helpdesk=helpdesk, notify=notify)
     settled: list[Settled] = []
-    for action in await store.interrupted_pending_actions(older_than_s=older_than_s, now=now):
+    interrupted = await store.interrupted_pending_actions(
+        older_than_s=older_than_s, conversation_id=conversation_id, now=now
+    )
+    for action in interrupted:
         try:
             outcome = await sweep.settle(action, tools.get(action.tool_name))
         except (HelpdeskError, TimeoutError) as exc:

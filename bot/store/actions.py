@@ -153,16 +153,20 @@ class ActionStore(StoreBase):
             return pending_action_from_row(row) if row is not None else None
 
     async def interrupted_pending_actions(
-        self, *, older_than_s: float, now: datetime | None = None
+        self,
+        *,
+        older_than_s: float,
+        conversation_id: int | None = None,
+        now: datetime | None = None,
     ) -> list[PendingAction]:
-        """Actions claimed more than ``older_than_s`` ago and still ``executing``: their
-        runner stopped (a crash or restart) before recording the outcome. Oldest first."""
+        """Actions claimed more than ``older_than_s`` ago and still ``executing`` (of one
+        conversation, or of all): their runner stopped (a crash or restart) before recording
+        the outcome. Oldest first."""
         cutoff = resolve_now(now) - timedelta(seconds=older_than_s)
-        query = (
-            select(_A)
-            .where(_A.status == "executing", _A.executed_at <= cutoff)
-            .order_by(_A.executed_at, _A.id)
-        )
+        conditions = [_A.status == "executing", _A.executed_at <= cutoff]
+        if conversation_id is not None:
+            conditions.append(_A.conversation_id == conversation_id)
+        query = select(_A).where(*conditions).order_by(_A.executed_at, _A.id)
         async with self._reading() as session:
             return [pending_action_from_row(row) for row in await session.scalars(query)]
 

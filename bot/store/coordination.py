@@ -225,6 +225,20 @@ class CoordinationStore(StoreBase):
                 return None
             return Lease(row.name, row.holder, row.acquired_at, row.expires_at)
 
+    async def orphaned_turn_leases(self, *, now: datetime | None = None) -> list[Lease]:
+        """The turn leases (`turn:<conversation id>`) of turns that never ended: a turn
+        deletes its lease when it ends, so one whose holder is gone (see the module doc) or
+        whose TTL ran out was left by a process that died mid-turn. Oldest first."""
+        now = resolve_now(now)
+        query = select(_L).where(_L.name.like("turn:%")).order_by(_L.acquired_at)
+        async with self._reading() as session:
+            rows = list(await session.scalars(query))
+        return [
+            Lease(row.name, row.holder, row.acquired_at, row.expires_at)
+            for row in rows
+            if row.expires_at <= now or holder_is_dead(row.holder)
+        ]
+
     @asynccontextmanager
     async def turn_lock(
         self,

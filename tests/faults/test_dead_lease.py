@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 from bot.store import Store
 from bot.store.coordination import holder_is_dead
@@ -72,3 +73,22 @@ async def test_live_holders_and_other_hosts_keep_their_leases(store: Store) -> N
     assert not await store.acquire_lease("relay:4", me, ttl_s=120)
     lease = await store.get_lease("relay:3")
     assert lease is not None and lease.holder == elsewhere
+
+
+async def test_orphaned_turns_are_the_turn_leases_of_dead_or_expired_holders(store: Store) -> None:
+    """What the restart sweep finishes: a turn whose process died, or whose TTL ran out."""
+    now = datetime.now(UTC)
+    dead = f"{HOST}:{_dead_pid()}:0badb007/t1"
+    live = f"{HOST}:{os.getppid()}:parent/t2"
+    assert await store.acquire_lease("turn:11", dead, ttl_s=120)
+    assert await store.acquire_lease("turn:12", live, ttl_s=120)
+    assert await store.acquire_lease("turn:13", live, ttl_s=1, now=now - timedelta(seconds=5))
+    assert await store.acquire_lease("relay:14", dead, ttl_s=120)
+    assert sorted(await _orphaned(store)) == ["turn:11", "turn:13"]
+    async with store.turn_lock(11, holder=f"{HOST}:{os.getpid()}:sweep", wait_s=2):
+        assert "turn:11" not in await _orphaned(store), "the taker is alive"
+    assert await _orphaned(store) == ["turn:13"], "a finished turn leaves no lease"
+
+
+async def _orphaned(store: Store) -> list[str]:
+    return [lease.name for lease in await store.orphaned_turn_leases()]
