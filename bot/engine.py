@@ -72,9 +72,6 @@ _YES = {"yes", "y", "yeah", "yep", "confirm", "confirmed", "sure", "ok", "okay",
 _NO = {"no", "n", "nope", "cancel", "stop", "don't", "do not", "no thanks", "never mind"}
 
 
-log = logging.getLogger(__name__)
-
-
 class Engine:
     """The channel-neutral conversation core."""
 
