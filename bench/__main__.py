@@ -24,7 +24,7 @@ from bench.serve_app import ServeProcess
 from bench.servers import ServerProcess, Urls
 from bench.slack_ack import replies_per_event, reply_counts, slack_ack, slack_users
 from bench.table import render_markdown
-from bench.widget import widget_scale
+from bench.widget import sign_in_all, widget_scale
 from bench.workload import USER
 
 log = logging.getLogger("bench")
@@ -50,8 +50,16 @@ class Plan:
 
 
 FULL = Plan((1, 50, 200), 10, 2, 60, 150, 500, 40, 8, 10, 60.0, 1000, 100, 3)
+# Quick: one turn per conversation (no interleaving within a level, but the order of the
+# runners still rotates from level to level), fewer handoffs, one chat round on the widget.
 QUICK = replace(
-    FULL, turns=4, relay_handoffs=4, relay_rounds=5, relay_window_s=20.0, widget_rounds=1
+    FULL,
+    turns=1,
+    rounds=1,
+    relay_handoffs=4,
+    relay_rounds=5,
+    relay_window_s=20.0,
+    widget_rounds=1,
 )
 
 
@@ -125,9 +133,9 @@ async def channel_sections(
     out: dict[str, Any] = {}
     linked, unlinked = slack_users(plan.slack_users, linked_share=0.7)
     handing_off = relay_users(plan.relay_handoffs)
-    serve = ServeProcess(urls, workdir, linked={u: USER for u in linked} | handing_off)
     sent = []
-    async with serve:
+    cookies: list[str] = []
+    async with ServeProcess(urls, workdir, linked={u: USER for u in linked} | handing_off) as serve:
         if "slack" in chosen:
             out["slack"], sent = await slack_ack(
                 serve.base_url, urls, events=plan.slack_events, linked=linked, unlinked=unlinked
@@ -143,17 +151,20 @@ async def channel_sections(
             )
             log.info("relay: %s", out["relay"])
         if "widget" in chosen:
-            out["widget"] = await widget_scale(
-                serve.base_url,
-                serve.pid,
-                sockets=plan.widget_sockets,
-                chatting=plan.widget_chatting,
-                rounds=plan.widget_rounds,
-            )
-            log.info("widget: %s", out["widget"])
+            cookies = await sign_in_all(serve.base_url, urls.api, plan.widget_sockets + 1)
         await serve.stop()  # drained: what the fake Slack holds now is final
     if sent:
         out["slack"] |= reply_counts(await replies_per_event(urls, sent))
+    if cookies:
+        async with ServeProcess(urls, workdir) as fresh:  # same store: the sessions are there
+            out["widget"] = await widget_scale(
+                fresh.base_url,
+                fresh.pid,
+                cookies,
+                chatting=plan.widget_chatting,
+                rounds=plan.widget_rounds,
+            )
+        log.info("widget: %s", out["widget"])
     return out
 
 

@@ -132,9 +132,9 @@ async def turn_overhead(
         )
     per_round = max(1, turns // rounds)
     measured = {name: {c: Measured() for c in concurrencies} for name in runners.names}
-    for concurrency in concurrencies:
+    for level, concurrency in enumerate(concurrencies):
         for round_number in range(rounds):
-            order = _rotated(runners.names, round_number)
+            order = _rotated(runners.names, level + round_number)
             for name in order:
                 answer = await runners.workers[name].ask(
                     {

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from bench.servers import Urls
+from bench.servers import REPOSITORY, Urls
 from bench.worker import ANSWER_MARK
 
 ANSWER_TIMEOUT_S = 900.0  # a full batch of 200 conversations on a loaded machine
@@ -44,6 +44,7 @@ class Worker:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONHASHSEED": "0"},
+            cwd=REPOSITORY,
             limit=64 * 1024 * 1024,
         )
         await self._read(timeout_s=120)  # {"ready": runner}

@@ -104,14 +104,16 @@ async def link_slack_users(database_url: str, urls: Urls, users: Mapping[str, st
 class ServeProcess:
     """The server process; `base_url`, `pid`, and `rss_kb()` while it runs."""
 
-    def __init__(self, urls: Urls, workdir: Path, *, linked: Mapping[str, str]) -> None:
+    def __init__(
+        self, urls: Urls, workdir: Path, *, linked: Mapping[str, str] | None = None
+    ) -> None:
         self._urls = urls
-        self._database_url = f"sqlite+aiosqlite:///{workdir / 'serve.db'}"
-        self._linked = linked
+        self._database_url = f"sqlite+aiosqlite:///{workdir / 'serve.db'}"  # one per workdir
+        self._linked = linked or {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._process: asyncio.subprocess.Process | None = None
-        self._log = workdir / "serve.log"
+        self._log = workdir / f"serve-{self.port}.log"
 
     @property
     def pid(self) -> int:
@@ -119,7 +121,8 @@ class ServeProcess:
         return self._process.pid
 
     async def __aenter__(self) -> Self:
-        await link_slack_users(self._database_url, self._urls, self._linked)
+        if self._linked:
+            await link_slack_users(self._database_url, self._urls, self._linked)
         cli = Path(sys.executable).with_name("helpdesk-bot")
         env = serve_environment(self._urls, database_url=self._database_url, port=self.port)
         with self._log.open("wb") as log:

@@ -21,6 +21,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -29,6 +30,8 @@ from aiohttp import web
 from bench.fake_model import RespondingModel
 from sandbox.runner import start_sandbox
 from tests.fakes.slack_api import SlackApiFake
+
+REPOSITORY = Path(__file__).resolve().parent.parent  # where `-m bench.*` is importable
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class ServerProcess:
     def __enter__(self) -> Self:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "bench.servers"],
+            cwd=REPOSITORY,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -1,12 +1,17 @@
 """Widget scale: many widget sockets held open on the server, some of them chatting.
 
-Each socket is its own signed-in visitor (a session cookie from `POST /widget/session`, as
-the panel gets it). The server limits sign-ins per client address, so each visitor signs in
-from an address of its own on the loopback network (127.1.x.y), as visitors behind their
-own connections do. Memory per socket is the serving process's resident set with every
-socket open and synced (`hello` answered by `ready`) minus before any was opened, divided
-by their number. Latency is from sending a `message` frame to the assistant's answer
-(`message` with `reply_to`) arriving on that socket.
+Each socket is its own signed-in visitor: a session cookie from `POST /widget/session` with
+a helpdesk access token, as a portal embedding the widget passes it. The server limits
+sign-ins per client address, so each visitor signs in from an address of its own on the
+loopback network (127.1.x.y), as visitors behind their own connections do.
+
+Memory per socket is the serving process's resident set with every socket open and synced
+(`hello` answered by `ready`) minus before any was opened, divided by their number. A
+process's resident set rarely shrinks, so memory freed earlier would hide the sockets' cost:
+the visitors sign in on one server and the sockets are opened on a fresh one over the same
+store (the sessions live there), warmed by one socket and one chat first. Latency is from
+sending a `message` frame to the assistant's answer (`message` with `reply_to`) arriving
+on that socket.
 """
 
 from __future__ import annotations
@@ -34,14 +39,21 @@ def visitor_address(number: int) -> str:
     return f"127.1.{number // 250}.{number % 250 + 1}"
 
 
-async def sign_in(base_url: str, number: int) -> str:
+async def helpdesk_token(api: str) -> str:
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"{api}/auth/login", json={"username": USER, "password": PASSWORD}
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
+async def sign_in(base_url: str, number: int, token: str) -> str:
     """A new visitor's session cookie value."""
     transport = httpx.AsyncHTTPTransport(local_address=visitor_address(number))
     async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=60) as http:
         response = await http.post(
-            "/widget/session",
-            json={"email": USER, "password": PASSWORD},
-            headers={"Origin": base_url},
+            "/widget/session", json={"access_token": token}, headers={"Origin": base_url}
         )
         response.raise_for_status()
         value = response.cookies.get(COOKIE)
@@ -50,12 +62,14 @@ async def sign_in(base_url: str, number: int) -> str:
         return value
 
 
-async def sign_in_all(base_url: str, count: int) -> list[str]:
+async def sign_in_all(base_url: str, api: str, count: int) -> list[str]:
+    """`count` visitors' session cookies (the server keeps the sessions in its store)."""
+    token = await helpdesk_token(api)
     slots = asyncio.Semaphore(SIGN_IN_AT_ONCE)
 
     async def one(number: int) -> str:
         async with slots:
-            return await sign_in(base_url, number)
+            return await sign_in(base_url, number, token)
 
     return await asyncio.gather(*(one(n) for n in range(count)))
 
@@ -108,9 +122,9 @@ async def chat_once(ws: aiohttp.ClientWebSocketResponse) -> float:
 
 
 async def widget_scale(
-    base_url: str, server_pid: int, *, sockets: int, chatting: int, rounds: int
+    base_url: str, server_pid: int, cookies: list[str], *, chatting: int, rounds: int
 ) -> dict[str, Any]:
-    cookies = await sign_in_all(base_url, sockets + 1)
+    """`cookies[0]` warms the server up; a socket for each of the others is held open."""
     async with open_sockets(base_url, cookies[:1]) as warm:  # code paths loaded once
         await chat_once(warm[0])
     before = rss_kb(server_pid)
