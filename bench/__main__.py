@@ -73,7 +73,11 @@ def describe(plan: Plan, price_in: float, price_out: float) -> dict[str, str]:
             "time waiting on the model (request sent → last byte read, so under concurrency it "
             "includes event-loop queueing, for every runner alike). CPU ms/turn is the runner "
             "process's CPU time over the batch ÷ turns. Baselines get the system prompt and tool "
-            "schemas our first request carried, and keep the full history."
+            "schemas our first request carried, and keep the full history. With a model that "
+            "answers at once and no pause between a user's messages, the conversations of a level "
+            "all write at once: at 200 a turn's wall time is mostly waiting behind the other "
+            "turns of a CPU-bound process, so p99 there measures throughput; CPU ms/turn is the "
+            "per-turn cost that does not depend on the concurrency."
         ),
         "growth": (
             f"One {plan.growth_turns}-turn conversation per runner, ~{plan.words}-word user "
@@ -85,8 +89,9 @@ def describe(plan: Plan, price_in: float, price_out: float) -> dict[str, str]:
         "slack": (
             f"{plan.slack_events} signed Events API requests sent at once (one connection each) "
             f"to a `helpdesk-bot serve` process; {plan.slack_users} users, 70% linked, DMs and "
-            "@mentions alternating. Ack = request sent → HTTP 200 at the client. Replies counted "
-            "in the fake Slack Web API after the server drained its work (SIGTERM)."
+            "@mentions alternating. Ack = request sent → HTTP 200 at the client. Floor = the same "
+            "burst as the bot's own messages (acked, then dropped: no turn), sent just before. "
+            "Replies counted in the fake Slack Web API after the server drained its work."
         ),
         "relay": (
             f"{plan.relay_handoffs} users hand off with `/helpdesk human`; agents write "
@@ -97,7 +102,9 @@ def describe(plan: Plan, price_in: float, price_out: float) -> dict[str, str]:
         "widget": (
             f"{plan.widget_sockets} widget sockets, each a signed-in visitor, held open; "
             f"{plan.widget_chatting} of them send {plan.widget_rounds} message(s) each at once. "
-            "Memory per socket = (server RSS with every socket open − before) ÷ sockets."
+            "Memory per socket = (server RSS with every socket open − before) ÷ sockets, on a "
+            "fresh server (visitors signed in on the first one, same store). Idle CPU = share of "
+            "one core the server used over 5 s with nobody writing, without and with the sockets."
         ),
     }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import json
 import math
+import os
 import resource
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -188,3 +189,10 @@ def rss_kb(pid: int | None = None) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS in /proc status")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/PID/stat, fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

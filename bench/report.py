@@ -87,6 +87,7 @@ def flat_figures(sections: dict[str, Any]) -> dict[str, Any]:
         "baseline_cost_per_conversation_usd": base.get("cost_usd"),
         "slack_ack_p50_ms": slack.get("ack_p50_ms"),
         "slack_ack_p99_ms": slack.get("ack_p99_ms"),
+        "slack_ack_floor_p99_ms": slack.get("floor_ack_p99_ms"),
         "slack_events_answered_once": slack.get("events_with_one_reply"),
         "slack_events": slack.get("events"),
         "relay_p50_s": relay.get("latency_p50_s"),
@@ -96,6 +97,7 @@ def flat_figures(sections: dict[str, Any]) -> dict[str, Any]:
         "widget_sockets": widget.get("sockets"),
         "widget_rss_per_socket_kb": widget.get("rss_per_socket_kb"),
         "widget_message_p99_ms": widget.get("message_p99_ms"),
+        "widget_idle_cpu_percent": widget.get("idle_cpu_percent_with_sockets"),
     }
 
 

@@ -6,6 +6,11 @@ a request to its HTTP 200, for every event of a burst sent at once over as many 
 (as Slack does). Users are mixed (linked and unlinked), and so are DMs and @mentions, each
 event the start of its own thread. Afterwards the fake Slack Web API says how many bot
 messages each event's thread got: the answer, or the sign-in prompt for an unlinked user.
+
+The floor: the same burst as messages the bot itself posted (`bot_id` set), which the server
+acknowledges and drops with no work after the ack. It shows what sending 500 requests at
+once costs this client and the server's HTTP stack, apart from the turns the real burst
+starts on the same event loop.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from slack_sdk.signature import SignatureVerifier
 from bench.meter import percentile
 from bench.serve_app import SIGNING_SECRET
 from bench.servers import Urls
-from tests.fakes.slack_api import APP_ID, BOT_USER_ID, TEAM_ID
+from tests.fakes.slack_api import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID
 
 REPLY_TIMEOUT_S = 300.0
 
@@ -108,6 +113,16 @@ async def send_burst(base_url: str, bodies: list[dict[str, Any]]) -> list[tuple[
         return await asyncio.gather(*(post(text, headers) for text, headers in prepared))
 
 
+def own_messages(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same events as the bot's own posts (dropped after the ack), with new ids."""
+    own = json.loads(json.dumps(bodies))
+    for body in own:
+        body["event"] |= {"type": "message", "channel_type": "im", "bot_id": BOT_ID}
+        body["event"]["channel"] = "D" + body["event"]["user"]
+        body["event_id"] += "own"
+    return own
+
+
 async def replies_per_event(urls: Urls, sent: list[SentEvent]) -> dict[str, int]:
     """How many bot messages each event's thread holds now (ephemerals included)."""
     async with httpx.AsyncClient(timeout=30) as http:
@@ -132,6 +147,7 @@ async def slack_ack(
 ) -> tuple[dict[str, Any], list[SentEvent]]:
     pairs = burst_events(events, linked, unlinked)
     sent = [event for event, _ in pairs]
+    floor = [ms for _, ms in await send_burst(base_url, own_messages([b for _, b in pairs]))]
     results = await send_burst(base_url, [body for _, body in pairs])
     acks = [ms for _, ms in results]
     all_answered_s = await wait_for_replies(urls, sent)
@@ -143,6 +159,8 @@ async def slack_ack(
         "ack_p50_ms": round(percentile(acks, 50), 2),
         "ack_p99_ms": round(percentile(acks, 99), 2),
         "ack_max_ms": round(max(acks), 2),
+        "floor_ack_p50_ms": round(percentile(floor, 50), 2),
+        "floor_ack_p99_ms": round(percentile(floor, 99), 2),
         "acks_over_3s": sum(1 for ms in acks if ms > 3000),
         "all_answered_after_s": round(all_answered_s, 2),
     }

@@ -27,12 +27,13 @@ from typing import Any
 import aiohttp
 import httpx
 
-from bench.meter import percentile, rss_kb
+from bench.meter import cpu_seconds, percentile, rss_kb
 from bench.workload import PASSWORD, SHORT_MESSAGE, USER
 
 COOKIE = "helpdesk_widget"
 SIGN_IN_AT_ONCE = 20
 SOCKET_TIMEOUT_S = 120.0
+IDLE_WINDOW_S = 5.0
 
 
 def visitor_address(number: int) -> str:
@@ -113,6 +114,13 @@ async def open_sockets(
         yield sockets
 
 
+async def idle_cpu_share(pid: int) -> float:
+    """The share of one core the server uses while nobody writes (over a fixed window)."""
+    started, cpu = time.monotonic(), cpu_seconds(pid)
+    await asyncio.sleep(IDLE_WINDOW_S)  # the measurement window itself
+    return (cpu_seconds(pid) - cpu) / (time.monotonic() - started)
+
+
 async def chat_once(ws: aiohttp.ClientWebSocketResponse) -> float:
     client_id = uuid.uuid4().hex
     started = time.perf_counter()
@@ -128,8 +136,10 @@ async def widget_scale(
     async with open_sockets(base_url, cookies[:1]) as warm:  # code paths loaded once
         await chat_once(warm[0])
     before = rss_kb(server_pid)
+    idle_cpu_before = await idle_cpu_share(server_pid)
     async with open_sockets(base_url, cookies[1:]) as held:
         after = rss_kb(server_pid)
+        idle_cpu_with_sockets = await idle_cpu_share(server_pid)
         latencies: list[float] = []
         for _ in range(rounds):
             latencies += await asyncio.gather(*(chat_once(ws) for ws in held[:chatting]))
@@ -142,6 +152,8 @@ async def widget_scale(
         "rss_with_sockets_mb": round(after / 1024, 1),
         "rss_after_chat_mb": round(after_chat / 1024, 1),
         "rss_per_socket_kb": round((after - before) / len(held), 1),
+        "idle_cpu_percent_without_sockets": round(idle_cpu_before * 100, 1),
+        "idle_cpu_percent_with_sockets": round(idle_cpu_with_sockets * 100, 1),
         "message_p50_ms": round(percentile(latencies, 50), 1),
         "message_p99_ms": round(percentile(latencies, 99), 1),
     }
