@@ -33,6 +33,7 @@ from bench.servers import Urls
 from tests.fakes.slack_api import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID
 
 REPLY_TIMEOUT_S = 300.0
+WARM_UP_EVENTS = 10
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,10 @@ async def slack_ack(
 ) -> tuple[dict[str, Any], list[SentEvent]]:
     pairs = burst_events(events, linked, unlinked)
     sent = [event for event, _ in pairs]
-    floor = [ms for _, ms in await send_burst(base_url, own_messages([b for _, b in pairs]))]
+    own = own_messages([body for _, body in pairs])
+    for body in own[:WARM_UP_EVENTS]:  # the app's first request authorizes it (auth.test)
+        await send_burst(base_url, [body | {"event_id": body["event_id"] + "warm"}])
+    floor = [ms for _, ms in await send_burst(base_url, own)]
     results = await send_burst(base_url, [body for _, body in pairs])
     acks = [ms for _, ms in results]
     all_answered_s = await wait_for_replies(urls, sent)
