@@ -42,6 +42,7 @@ class Tally:
     db_statements: int = 0
     input_tokens: list[int] = field(default_factory=list)  # one per model request
     output_tokens: list[int] = field(default_factory=list)  # one per model answer read
+    with_tools: list[bool] = field(default_factory=list)  # per request: tools offered?
 
     def add(self, other: Tally) -> None:
         self.model_s += other.model_s
@@ -50,6 +51,7 @@ class Tally:
         self.db_statements += other.db_statements
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
+        self.with_tools += other.with_tools
 
 
 _current: contextvars.ContextVar[Tally | None] = contextvars.ContextVar("bench_tally", default=None)
@@ -127,9 +129,11 @@ async def _metered(self: Any, request: Any) -> Any:
     if any(url.startswith(prefix) for prefix in _model_prefix):
         tally.model_requests += 1
         try:
-            tally.input_tokens.append(estimate_tokens(json.loads(request.content)))
+            body = json.loads(request.content)
         except (ValueError, httpx.RequestNotRead, httpx2.RequestNotRead):
-            tally.input_tokens.append(0)
+            body = {}
+        tally.input_tokens.append(estimate_tokens(body) if body else 0)
+        tally.with_tools.append(bool(body.get("tools")))
         started = time.perf_counter()
         response = await original(self, request)
         tally.model_s += time.perf_counter() - started

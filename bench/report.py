@@ -204,19 +204,22 @@ def plot_tokens(growth: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=120)
-    for name, label, marker in (
-        ("ours", "ours", "o"),
-        ("create_agent", "LangChain create_agent", "s"),
-    ):
-        requests = growth.get(name) or []
-        axes.plot(
-            [r["turn"] for r in requests],
-            [r["input_tokens"] for r in requests],
-            marker=marker, markersize=3, linewidth=0.8, label=label,
-        )  # fmt: skip
+    series = (
+        ("create_agent", True, "LangChain create_agent", "s", "tab:orange"),
+        ("ours", True, "ours", "o", "tab:blue"),
+        ("ours", False, "ours, requests without tools (the rolling summary)", "x", "tab:green"),
+    )
+    for name, with_tools, label, marker, colour in series:
+        points = [r for r in growth.get(name) or [] if r.get("with_tools", True) == with_tools]
+        if points:
+            axes.scatter(
+                [r["turn"] for r in points],
+                [r["input_tokens"] for r in points],
+                s=12, marker=marker, color=colour, label=label,
+            )  # fmt: skip
     axes.set_xlabel("turn number")
     axes.set_ylabel("input tokens of the request (estimated)")
-    axes.set_title("Input tokens per model request over one 60-turn conversation")
+    axes.set_title("Input tokens of every model request over one 60-turn conversation")
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()

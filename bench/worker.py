@@ -9,7 +9,8 @@ JSON line on stdout:
         -> {"turns": [{"wall_ms", "model_ms", "model_requests", "helpdesk_calls",
                        "db_statements"}, ...], "wall_s", "cpu_s", "peak_rss_mb"}
     {"op": "growth", "turns": 60, "words": 150}
-        -> {"requests": [{"turn", "input_tokens", "output_tokens"}, ...], "model_requests"}
+        -> {"requests": [{"turn", "input_tokens", "output_tokens", "with_tools"}, ...],
+            "model_requests"}
     {"op": "offered"}  (ours only) -> {"system": ..., "tools": [...]}
 
     python -m bench.worker RUNNER --urls JSON [--database-url URL] [--offered FILE]
@@ -108,8 +109,8 @@ async def growth(runner: Runner, command: dict[str, Any]) -> dict[str, Any]:
             await runner.turn(key, long_message(int(command["words"]), number))
         outputs = tally.output_tokens + [0] * (len(tally.input_tokens) - len(tally.output_tokens))
         requests += [
-            {"turn": number, "input_tokens": i, "output_tokens": o}
-            for i, o in zip(tally.input_tokens, outputs, strict=True)
+            {"turn": number, "input_tokens": i, "output_tokens": o, "with_tools": t}
+            for i, o, t in zip(tally.input_tokens, outputs, tally.with_tools, strict=True)
         ]
     return {"requests": requests, "model_requests": len(requests)}
 
