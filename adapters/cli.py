@@ -18,7 +18,10 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(channel)s %(conversation)s]: %(message)s"
+LOG_FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s [%(channel)s %(conversation)s %(correlation_id)s]: "
+    "%(message)s"
+)
 SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
 
 
@@ -100,7 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Bounded lines, no request bodies (BOT_LOG_CONTENT=1 aside), malformed requests as
         # one WARNING line: anyone who can reach the port can make aiohttp and Bolt log.
         install_log_hygiene(
-            handler, fmt=LOG_FORMAT, log_content=bool(settings and settings.bot_log_content)
+            handler,
+            fmt=LOG_FORMAT,
+            log_content=bool(settings and settings.bot_log_content),
+            output=settings.log_format if settings else "text",
         )
     # httpx, the openai SDK's httpx2 and alembic are chatty at INFO; ours log what matters.
     for noisy in ("httpx", "httpx2", "alembic"):
@@ -153,6 +159,7 @@ async def _run_sandbox(args: argparse.Namespace) -> None:
 async def _run_chat(args: argparse.Namespace, settings: Settings) -> None:
     from adapters.compose import build_services
     from adapters.terminal.channel import CHANNEL, run_chat
+    from bot import prompts
     from bot.helpdesk.errors import AuthError
 
     async with build_services(settings) as services:
@@ -162,7 +169,7 @@ async def _run_chat(args: argparse.Namespace, settings: Settings) -> None:
                 CHANNEL, user_key, username=args.user, password=args.password
             )
         except AuthError:
-            print("helpdesk-bot: the helpdesk refused that email or password", file=sys.stderr)
+            print(prompts.reply("terminal_sign_in_refused"), file=sys.stderr)
             raise SystemExit(1) from None
         await run_chat(services.engine, user_key=user_key, conversation_key=args.conversation)
 

@@ -30,6 +30,7 @@ from bot.identity import IdentityService, TokenVault, load_secret_key
 from bot.linking import LinkTokens
 from bot.llm import ChatModel
 from bot.messages import Inbound
+from bot.metered_model import MeteredModel
 from bot.settings import Settings
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
@@ -84,6 +85,13 @@ def model_label(settings: Settings) -> str:
     if settings.openai_api_key is None and settings.openai_base_url is None:
         return STAND_IN_MODEL
     return f"{settings.llm_model} ({settings.llm_provider})"
+
+
+def metered_name(settings: Settings) -> str:
+    """The model's name in the metrics: the configured one, or the stand-in's."""
+    if settings.openai_api_key is None and settings.openai_base_url is None:
+        return STAND_IN_MODEL
+    return settings.llm_model
 
 
 def build_model(settings: Settings, *, sandbox_base_url: str | None) -> ChatModel:
@@ -142,7 +150,9 @@ async def build_services(
         stack.push_async_callback(http.aclose)
         helpdesk = _helpdesk_client(settings, base_url, http=http, vault=vault)
         identities = IdentityService(store=store, helpdesk=helpdesk, vault=vault)
-        model = build_model(settings, sandbox_base_url=sandbox_base)
+        model = MeteredModel(
+            build_model(settings, sandbox_base_url=sandbox_base), label=metered_name(settings)
+        )
         stack.push_async_callback(model.aclose)
         tenant = await _tenant_name(helpdesk)
         replica = replica_id()

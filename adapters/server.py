@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import importlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -21,9 +22,14 @@ from aiohttp import web
 from adapters.channel import CHANNEL_PACKAGES, Channel, ChannelFactory
 from adapters.compose import Services, build_services
 from adapters.linking.handlers import mount as mount_link_pages
+from adapters.observability import METRICS, mount_metrics
 from adapters.tasks import TaskGroup
+from bot import metrics
+from bot.confirmations import expire_unanswered
+from bot.deflection import settle_quiet_conversations
 from bot.helpdesk.errors import HelpdeskError
 from bot.linking import Linked
+from bot.metrics import Metrics, ModelPrices
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ SERVICES = web.AppKey("services", Services)
 TASKS = web.AppKey("tasks", TaskGroup)
 
 CHANNELS = web.AppKey("channels", dict[str, Channel])
+__all__ = ["CHANNELS", "METRICS", "SERVICES", "TASKS", "create_app", "run_server"]
 
 
 def create_app(
@@ -51,6 +58,10 @@ def create_app(
     tasks = TaskGroup()
     app[SERVICES] = services
     app[TASKS] = tasks
+    registry = app_metrics(services)
+    end_startup_binding = mount_metrics(
+        app, registry, token=_secret(services.settings.metrics_token)
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     shared = services.for_channels()
@@ -67,9 +78,9 @@ def create_app(
     stopping = asyncio.Event()
 
     async def start_background(_: web.Application) -> None:
-        background.append(asyncio.create_task(services.relay.run(), name="handoff-relay"))
+        background.append(_bound_task(registry, services.relay.run(), name="handoff-relay"))
         background.append(
-            asyncio.create_task(_maintain(services, stopping), name="store-maintenance")
+            _bound_task(registry, _maintain(services, stopping), name="store-maintenance")
         )
 
     async def stop(_: web.Application) -> None:
@@ -84,8 +95,33 @@ def create_app(
         await tasks.drain(grace_s=DRAIN_TIMEOUT_S)
 
     app.on_startup.append(start_background)
+    app.on_startup.append(end_startup_binding)
     app.on_shutdown.append(stop)
     return app
+
+
+def app_metrics(services: Services) -> Metrics:
+    """A fresh registry for one app, pricing tokens as the settings say."""
+    settings = services.settings
+    prices = ModelPrices(
+        input_per_1k=settings.llm_price_input_per_1k,
+        output_per_1k=settings.llm_price_output_per_1k,
+    )
+    return Metrics(prices=prices)
+
+
+def _bound_task(
+    registry: Metrics, work: Coroutine[object, object, None], *, name: str
+) -> asyncio.Task[None]:
+    """A background task that records into this app's metrics (not the caller's)."""
+    context = contextvars.copy_context()
+    context.run(metrics.bind, registry)
+    return asyncio.create_task(work, name=name, context=context)
+
+
+def _secret(value: object) -> str | None:
+    get = getattr(value, "get_secret_value", None)
+    return str(get()) if get is not None else None
 
 
 def default_factories() -> list[ChannelFactory]:
@@ -115,7 +151,10 @@ async def _maintain(services: Services, stopping: asyncio.Event) -> None:
             settled = await services.engine.settle_interrupted_writes(notify=services.relay.send)
             if settled:
                 log.info("Settled %d write(s) a crash had interrupted", len(settled))
-            await services.store.expire_pending_actions()
+            await expire_unanswered(services.store)
+            await settle_quiet_conversations(
+                services.store, quiet_for_s=services.settings.conversation_settle_after_s
+            )
             await services.store.prune_events(older_than=datetime.now(UTC) - EVENT_MEMORY)
         except Exception:  # a database hiccup must not end the loop; the next round retries
             log.exception("Store maintenance failed")

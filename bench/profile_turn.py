@@ -10,7 +10,10 @@ at once (so only our own cost is measured):
   and commits.
 - **long**: one 60-turn conversation with ~150-word messages both ways; model requests
   (and how many are summaries), the estimated input tokens of each request at turns
-  1/10/30/60 and in total.
+  1/10/30/60 and in total, beside what a full-history agent would have sent for the same
+  transcript (same system prompt and tools, every earlier message each time);
+  **long_chat_only** is the same conversation answered without tool calls (one request a
+  turn, the shape of the comparison harness's cost-growth run).
 
     .venv/bin/python -m bench.profile_turn            # both, figures as JSON on stdout
     .venv/bin/python -m bench.profile_turn --profile  # plus cProfile of the simple turns
@@ -46,7 +49,15 @@ from bot.context import message_tokens, tools_tokens
 from bot.engine import Engine
 from bot.helpdesk.client import HelpdeskClient
 from bot.identity import IdentityService, TokenVault
-from bot.llm import ModelRequest, ModelResponse, StreamEvent, TextDelta, ToolCall, Usage
+from bot.llm import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    Usage,
+)
 from bot.messages import Inbound
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
@@ -81,11 +92,13 @@ class Counters:
 
 
 class InstantModel:
-    """Answers at once: a `search_kb` call for a user message, then text; summaries plain."""
+    """Answers at once: a `search_kb` call for a user message (unless `searches` is off),
+    then text; summaries plain."""
 
-    def __init__(self, counters: Counters, *, answer: str) -> None:
+    def __init__(self, counters: Counters, *, answer: str, searches: bool = True) -> None:
         self._counters = counters
         self._answer = answer
+        self._searches = searches
         self._ids = 0
 
     @property
@@ -105,7 +118,7 @@ class InstantModel:
             )
             return
         last = request.messages[-1]
-        if last.role == "user":
+        if last.role == "user" and self._searches:
             self._ids += 1
             query = json.dumps({"query": "VPN disconnecting"})
             call = ToolCall(id=f"call_{self._ids}", name="search_kb", arguments=query)
@@ -173,7 +186,9 @@ class Rig:
 
 
 @contextlib.asynccontextmanager
-async def rig(api_base: str, db_dir: str, *, answer: str) -> AsyncIterator[Rig]:
+async def rig(
+    api_base: str, db_dir: str, *, answer: str, searches: bool = True
+) -> AsyncIterator[Rig]:
     counters = Counters()
 
     async def count_request(_request: httpx.Request) -> None:
@@ -201,7 +216,7 @@ async def rig(api_base: str, db_dir: str, *, answer: str) -> AsyncIterator[Rig]:
             store=store,
             identities=identities,
             helpdesk=helpdesk,
-            model=InstantModel(counters, answer=answer),
+            model=InstantModel(counters, answer=answer, searches=searches),
             tools=ToolRegistry(all_tools()),
             config=EngineConfig(),
         )
@@ -247,8 +262,10 @@ async def simple_turns(
     return result
 
 
-async def long_conversation(api_base: str, db_dir: str, *, turns: int) -> dict[str, Any]:
-    async with rig(api_base, db_dir, answer=LONG_TEXT) as bench:
+async def long_conversation(
+    api_base: str, db_dir: str, *, turns: int, searches: bool = True
+) -> dict[str, Any]:
+    async with rig(api_base, db_dir, answer=LONG_TEXT, searches=searches) as bench:
         per_turn: list[int] = []  # input tokens of the turn's first request
         cpu: list[float] = []
         for number in range(turns):
@@ -258,16 +275,45 @@ async def long_conversation(api_base: str, db_dir: str, *, turns: int) -> dict[s
             cpu.append((time.process_time() - started) * 1000)
             per_turn.append(bench.counters.request_tokens[first])
         counters = bench.counters
+        fixed = counters.request_tokens[0] - message_tokens(
+            ModelMessage(role="user", content=f"{LONG_TEXT} (0)")
+        )
+        full_history = await full_history_tokens(bench.store, "long", fixed=fixed)
         return {
             "turns": turns,
             "model_requests": counters.model_requests,
             "summary_requests": counters.summary_requests,
             "tokens_total": sum(counters.request_tokens),
+            "full_history_tokens_total": sum(full_history),
+            "full_history_tokens_turn_60": full_history[-2] if turns >= 60 else None,
             **{f"tokens_turn_{n}": per_turn[n - 1] for n in (1, 10, 30, 60) if n <= turns},
             "tokens_max_after_turn_10": max(per_turn[10:], default=0),
             "cpu_ms_p50": round(statistics.median(cpu), 2),
             "commits_per_turn": round(counters.commits / turns, 2),
         }
+
+
+async def full_history_tokens(store: Store, conversation_key: str, *, fixed: int) -> list[int]:
+    """Input tokens of each request a full-history agent makes over the stored transcript:
+    one request per user message and one after each tool result, each carrying the system
+    prompt and tools (`fixed`) and every earlier message."""
+    conversation = await store.find_conversation("bench", conversation_key)
+    assert conversation is not None
+    messages = await store.recent_messages(conversation.id, limit=100_000)
+    requests: list[int] = []
+    sent = fixed
+    for stored in messages:
+        if stored.role not in ("user", "assistant", "tool"):
+            continue
+        calls = tuple(
+            ToolCall(id=str(c["id"]), name=str(c["name"]), arguments=str(c["arguments"]))
+            for c in stored.tool_calls or ()
+        )
+        role: Any = stored.role
+        sent += message_tokens(ModelMessage(role=role, content=stored.content, tool_calls=calls))
+        if stored.role in ("user", "tool"):
+            requests.append(sent)
+    return requests
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -280,8 +326,9 @@ async def main(args: argparse.Namespace) -> None:
             profile=args.profile,
         )
         long = await long_conversation(api_base, db_dir, turns=args.long_turns)
+        chat = await long_conversation(api_base, db_dir, turns=args.long_turns, searches=False)
     profile = simple.pop("profile", None)
-    print(json.dumps({"simple": simple, "long": long}, indent=2))
+    print(json.dumps({"simple": simple, "long": long, "long_chat_only": chat}, indent=2))
     if profile:
         print(profile)
 

@@ -1,6 +1,7 @@
 """The model ⇄ tools loop of one turn: stream, run tool calls concurrently, bounded steps.
 
-Each step streams one model response. Text is passed on as it arrives; tool calls are run
+Each step streams one model response. Text is passed on as it arrives, through a guard that
+withholds a recitation of the instructions (`bot.disclosure`); tool calls are run
 concurrently, each with its own deadline, and their results go back to the model. A write
 tool is never executed here: it becomes a confirm-request (see `bot.confirmations`) and the
 loop ends, so text inside tool results can never cause a write. Model failures are retried
@@ -17,11 +18,12 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.context import fit_to_budget, truncate_to_tokens
+from bot.disclosure import DisclosureGuard
 from bot.errors import BotError
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.llm import (
@@ -52,7 +54,9 @@ from bot.tooling import (
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 6
-TOOL_TIMEOUT_S = 10.0
+# Of the turn's time left when tools start, this much (at most half) is kept for the model
+# to answer with their results; a tool's own deadline comes from its helpdesk calls.
+ANSWER_RESERVE_S = 5.0
 TOOL_RESULT_TOKENS = 1800
 MODEL_ATTEMPTS = 3
 
@@ -122,10 +126,18 @@ class _Progress:
 class AgentLoop:
     """Runs the model with the registry's tools; one per engine, one `run` per turn."""
 
-    def __init__(self, *, model: ChatModel, tools: ToolRegistry, budget: int) -> None:
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        tools: ToolRegistry,
+        budget: int,
+        answer_reserve_s: float = ANSWER_RESERVE_S,
+    ) -> None:
         self._model = model
         self._tools = tools
         self._budget = budget
+        self._answer_reserve_s = answer_reserve_s
 
     async def run(
         self,
@@ -142,20 +154,28 @@ class AgentLoop:
         """
         schemas = [spec.schema() for spec in offered]
         names = {spec.name for spec in offered}
+        instructions = _instructions(messages, schemas)
         progress = _Progress()
         for _ in range(MAX_STEPS):
             response: ModelResponse | None = None
+            guard = DisclosureGuard(instructions)
             try:
                 async for event in self._step(messages, schemas, deadline):
                     if isinstance(event, TextDelta):
-                        yield ReplyDelta(event.text)
+                        if shown := guard.feed(event.text):
+                            yield ReplyDelta(shown)
                     else:
                         response = event
             except ModelGaveUp as exc:
                 raise ModelGaveUp(
-                    exc.last, streamed_text=exc.streamed_text, recorded=progress.recorded
+                    exc.last, streamed_text=guard.released_text, recorded=progress.recorded
                 ) from exc.last
             assert response is not None
+            if rest := guard.finish(response.text):
+                yield ReplyDelta(rest)
+            if guard.leaked:
+                log.warning("The model recited its instructions; its text was withheld")
+                response = replace(response, text=prompts.reply("turn_withheld"))
             step = ModelMessage(
                 role="assistant", content=response.text or None, tool_calls=response.tool_calls
             )
@@ -165,7 +185,7 @@ class AgentLoop:
                 yield progress.result(response.text)
                 return
             outcomes = await self._run_calls(
-                response.tool_calls, names, context, propose_write, progress
+                response.tool_calls, names, context, propose_write, progress, deadline=deadline
             )
             self._take_outcomes(messages, response.tool_calls, outcomes, progress)
             if progress.confirm is not None or progress.handoff_reason is not None:
@@ -207,19 +227,36 @@ class AgentLoop:
         context: ToolContext,
         propose_write: ProposeWrite,
         progress: _Progress,
+        *,
+        deadline: float,
     ) -> list[ToolOutcome]:
-        """Reads run concurrently; at most one write is proposed per turn."""
+        """Reads run concurrently, each within the time its helpdesk calls need and the
+        turn has left; at most one write is proposed per turn."""
 
         async def one(call: ToolCall) -> ToolOutcome:
             spec = self._tools.get(call.name)
             if spec is None or call.name not in offered:
                 names = ", ".join(sorted(offered))
+                _count_call("unknown", "unknown_tool")
                 return ToolOutcome({"error": f"unknown tool {call.name!r}; available: {names}"})
             if spec.needs_confirmation:
-                return await _propose(spec, call, propose_write, progress)
-            return await _run_read(spec, call, context)
+                outcome = await _propose(spec, call, propose_write, progress)
+            else:
+                allowed_s = spec.time_allowed(
+                    call_timeout_s=context.helpdesk.call_timeout_s,
+                    time_left_s=deadline - time.monotonic(),
+                    keep_s=self._answer_reserve_s,
+                )
+                outcome = await _run_read(spec, call, context, allowed_s)
+            done = "proposed" if spec.needs_confirmation else "ok"
+            _count_call(spec.name, "error" if "error" in outcome.data else done)
+            return outcome
 
         return list(await asyncio.gather(*(one(call) for call in calls)))
+
+
+def _count_call(tool: str, outcome: str) -> None:
+    metrics.current().tool_calls.labels(tool=tool, outcome=outcome).inc()
 
 
 async def _stream_with_retries(
@@ -270,10 +307,12 @@ async def _propose(
     return ToolOutcome(model_result)
 
 
-async def _run_read(spec: ToolSpec[Any], call: ToolCall, context: ToolContext) -> ToolOutcome:
+async def _run_read(
+    spec: ToolSpec[Any], call: ToolCall, context: ToolContext, allowed_s: float
+) -> ToolOutcome:
     try:
         args = spec.parse(call.arguments)
-        return await asyncio.wait_for(spec.run(context, args), TOOL_TIMEOUT_S)
+        return await asyncio.wait_for(spec.run(context, args), allowed_s)
     except ToolArgumentsError as exc:
         return ToolOutcome({"error": str(exc)})
     except ReauthRequired:
@@ -282,6 +321,15 @@ async def _run_read(spec: ToolSpec[Any], call: ToolCall, context: ToolContext) -
         return ToolOutcome({"error": f"{spec.name} failed: {describe_helpdesk_error(exc)}"})
     except TimeoutError:
         return ToolOutcome({"error": f"{spec.name} timed out; the helpdesk is slow right now"})
+
+
+def _instructions(messages: Sequence[ModelMessage], tools: Sequence[ToolSchema]) -> list[str]:
+    """What the user must not be recited: the system prompt and the tool descriptions. Later
+    system messages carry the user's own conversation (the summary, an agent's words, a
+    write's result), which the model may quote back."""
+    first = messages[0] if messages else None
+    system = [first.content] if first and first.role == "system" and first.content else []
+    return system + [tool.description for tool in tools]
 
 
 def _dedupe(sources: list[Source]) -> list[Source]:

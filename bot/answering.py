@@ -14,15 +14,16 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import confirmations, prompts
+from bot import confirmations, metrics, prompts
 from bot.agent_loop import AgentLoop, LoopResult, ModelGaveUp, ProposeWrite
 from bot.config import EngineConfig
 from bot.context import ContextPlan, HistoryItem, plan_context
 from bot.escalation import Escalation
 from bot.frustration import wants_a_person
 from bot.helpdesk.client import HelpdeskClient
-from bot.history import History, stored_usage
+from bot.history import History, recorded_rows, stored_usage
 from bot.messages import Action, ConfirmRequest, Message, Reply
+from bot.replay import reply_row, stored_reply
 from bot.store.store import Store
 from bot.tooling import ToolContext, ToolRegistry, ToolSpec
 from bot.turn import Turn, reply_to
@@ -68,13 +69,18 @@ class Answering:
         self._config = config
 
     async def answer(
-        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
+        self,
+        turn: Turn,
+        chat_id: int | None,
+        mirrored_at: datetime | None,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
+        """Answer with the model; `history` is the conversation after `turn.conversation`'s
+        summary (`History.current`)."""
         started = time.monotonic()
-        offered = self._tools.offered(turn.user.capabilities)
-        history = await self._history.load(turn.conversation)
-        plan = self._plan(turn, history, offered)
         context = turn.tool_context(self._helpdesk, chat_id)
+        offered = self._tools.offered(turn.user.capabilities, in_chat=context.chat_id is not None)
+        plan = self._plan(turn, history, offered)
         result: LoopResult | None = None
         try:
             async for event in self._loop.run(
@@ -129,6 +135,7 @@ class Answering:
                 context=context,
                 tool_call_id=call_id,
                 raw_arguments=raw,
+                deadline=turn.reply_by,
             )
 
         return propose
@@ -136,9 +143,12 @@ class Answering:
     async def _conclude(
         self, turn: Turn, chat_id: int | None, result: LoopResult, history: list[HistoryItem]
     ) -> AsyncIterator[Reply]:
-        """Persist the run and say what it decided: the answer, a confirm card, a handoff."""
+        """Persist the run and say what it decided: the answer, a confirm card, a handoff.
+
+        The run's steps, the answer and the confirm card are stored in one transaction."""
         recorded = result.recorded[:-1] if result.text else result.recorded
-        await self._history.record(turn.conversation.id, recorded)
+        rows = recorded_rows(recorded)
+        replies: list[Message | ConfirmRequest] = []
         if result.text:
             final_usage = result.recorded[-1].usage if result.recorded else None
             answer = Message(
@@ -146,11 +156,24 @@ class Answering:
                 sources=result.sources,
                 actions=self._offers(turn, result, history),
             )
-            yield await reply_to(
-                self._store, turn, answer, feedback=True, usage=stored_usage(final_usage)
+            replies.append(answer)
+            rows.append(
+                reply_row(
+                    answer,
+                    reply_to_id=turn.stored.id,
+                    feedback=True,
+                    usage=stored_usage(final_usage),
+                )
             )
         if result.confirm is not None:
-            yield await reply_to(self._store, turn, result.confirm)
+            replies.append(result.confirm)
+            rows.append(reply_row(result.confirm, reply_to_id=turn.stored.id))
+        # The inbound is done with this write, unless a handoff is still to be made.
+        settles = turn.stored.id if result.handoff_reason is None else None
+        saved = await self._store.add_messages(turn.conversation.id, rows, settles=settles)
+        turn.settlement.done = settles is not None
+        for reply, row in zip(replies, saved[len(saved) - len(replies) :], strict=True):
+            yield stored_reply(reply, row)
         if result.handoff_reason is not None:
             status = await self._escalation.escalate(
                 turn.conversation, turn.user, chat_id, result.handoff_reason, deadline=turn.deadline
@@ -174,6 +197,7 @@ class Answering:
             text = prompts.reply("turn_val_ai_suggests", answer=val_ai)
         else:
             text = prompts.load("degraded")
+        metrics.current().degraded.labels(fallback="val_ai" if val_ai else "apology").inc()
         if failure.streamed_text:
             text = failure.streamed_text + "\n\n" + text
         message = Message(text=text, actions=offer_actions(), degraded=True)

@@ -3,7 +3,10 @@
 A request is: system prompt + offered tools + the rolling summary + the most recent turns
 that fit. Older turns are not dropped silently: `plan_context` names them so the engine
 folds them into the summary. Because the budget bounds every part, the input size stops
-growing once it is reached, however long the conversation. Token counts here are offline
+growing once it is reached, however long the conversation. Folds come in chunks, with
+hysteresis: once a turn no longer fits, the history is folded down to a fraction of what
+fits (`KEEP_AFTER_FOLD`), so the next fold — a model call — is several turns away instead
+of on every turn. Token counts here are offline
 estimates (no tokenizer download); the model's reported `usage` is recorded beside them.
 """
 
@@ -21,6 +24,10 @@ from bot.llm import ModelMessage, ToolCall, ToolSchema
 # a little higher. Erring high keeps requests under the budget.
 _CHARS_PER_TOKEN = 3.6
 _MESSAGE_OVERHEAD = 4  # role and separators per message
+
+# After a fold, at most this share of the history allowance (budget minus system prompt,
+# summary and tools) stays verbatim; the newest turn always does.
+KEEP_AFTER_FOLD = 0.4
 
 
 def estimate_tokens(text: str) -> int:
@@ -62,7 +69,10 @@ class HistoryItem:
 class ContextPlan:
     messages: list[ModelMessage]  # what to send, system prompt first
     input_tokens: int  # estimate, tools included
-    fold: list[HistoryItem]  # older items that did not fit: fold them into the summary
+    # Older items to fold into the summary now: nothing while everything fits; once a turn
+    # no longer fits, it and enough older turns that the rest is `KEEP_AFTER_FOLD` of the
+    # allowance (some of them were still sent this time).
+    fold: list[HistoryItem]
 
 
 def group_turns(history: Sequence[HistoryItem]) -> list[list[HistoryItem]]:
@@ -85,8 +95,10 @@ def plan_context(
     tools: Sequence[ToolSchema],
     budget: int,
     summary_limit: int = 600,
+    keep_after_fold: float = KEEP_AFTER_FOLD,
 ) -> ContextPlan:
-    """Newest whole turns first until the budget is spent; the rest is to be folded.
+    """Newest whole turns first until the budget is spent; the rest is to be folded, with
+    older turns down to `keep_after_fold` of the history allowance (see the module doc).
 
     The newest turn (the user's current message) is always kept; if even it does not fit,
     its longest contents are truncated rather than dropped.
@@ -96,7 +108,7 @@ def plan_context(
         note = prompts.note("summary_header", summary=truncate_to_tokens(summary, summary_limit))
         header.append(ModelMessage(role="system", content=note))
     fixed = sum(message_tokens(m) for m in header) + tools_tokens(tools)
-    remaining = budget - fixed
+    remaining = allowance = budget - fixed
 
     groups = group_turns(history)
     kept: list[list[HistoryItem]] = []
@@ -113,10 +125,26 @@ def plan_context(
         break
     kept.reverse()
     kept_items = [item for group in kept for item in group]
-    first_kept = kept_items[0].seq if kept_items else None
-    fold = [item for item in history if first_kept is None or item.seq < first_kept]
     messages = header + [item.message for item in kept_items]
+    fold: list[HistoryItem] = []
+    if len(kept) < len(groups):  # a turn no longer fits: fold a chunk, not just that turn
+        fold = _fold_chunk(groups, keep_tokens=int(max(0, allowance) * keep_after_fold))
     return ContextPlan(messages=messages, input_tokens=budget - remaining, fold=fold)
+
+
+def _fold_chunk(groups: list[list[HistoryItem]], *, keep_tokens: int) -> list[HistoryItem]:
+    """The oldest turns, leaving verbatim the current turn and the newest turns before it
+    that cost at most `keep_tokens` together with it."""
+
+    def cost(group: list[HistoryItem]) -> int:
+        return sum(message_tokens(item.message) for item in group)
+
+    first_kept = len(groups) - 1
+    spent = cost(groups[first_kept])
+    while first_kept > 0 and spent + cost(groups[first_kept - 1]) <= keep_tokens:
+        first_kept -= 1
+        spent += cost(groups[first_kept])
+    return [item for group in groups[:first_kept] for item in group]
 
 
 def fit_to_budget(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot import metrics
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.models import JobType, OAuthProvider, Outage, TenantInit, Ticket, TicketDetail
 from bot.identity import HelpdeskUser
@@ -36,7 +37,10 @@ class Desk:
 
     async def claim(self, source: str, key: str) -> bool:
         """True for the first caller of (source, key) across every replica, False after."""
-        return await self._store.claim_event(source, key)
+        first = await self._store.claim_event(source, key)
+        if not first:
+            metrics.current().dedupe_hits.labels(source=source).inc()
+        return first
 
     # --- conversations and transcripts ----------------------------------------------------
 

@@ -1,6 +1,8 @@
 """One turn of a conversation, whatever the channel: `Engine.handle(inbound)` → Reply events.
 
 The order is the guarantee:
+0. a conversation belongs to the person who started it: a message or press from anyone
+   else (a shared thread or group chat) is told to ask in their own, and goes no further;
 1. persist the inbound message (masked) before anything else — nothing is lost if a later
    step fails; a redelivered platform event is answered from the store, not run again;
 2. take the conversation's turn lock (one turn at a time per conversation, across replicas);
@@ -9,7 +11,8 @@ The order is the guarantee:
 5. mirror the message into the Helpdesk chat session (`bot.chat_session`);
 6. while a human owns the conversation, stop there: no model call;
 7. the model ⇄ tools loop (`bot.answering`, `bot.agent_loop`); writes become confirm-requests;
-8. persist the reply, tool calls and token usage; fold old turns into the summary.
+8. persist the reply, tool calls and token usage in one transaction (the inbound marked done
+   with them); once the history outgrows the budget, fold old turns into the summary.
 
 Beside the turns, `settle_interrupted_writes` settles writes a crash left half done
 (`bot.recovery`); the composition root calls it at start and on its maintenance timer.
@@ -17,37 +20,46 @@ Beside the turns, `settle_interrupted_writes` settles writes a crash left half d
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import datetime
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.agent_loop import AgentLoop
 from bot.answering import Answering
-from bot.chat_session import ChatSessions
+from bot.chat_parts import CHAT_MESSAGE_CHARS
+from bot.chat_session import ChatSessions, Mirrored
 from bot.config import EngineConfig
+from bot.context import HistoryItem
 from bot.escalation import Escalation
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import ReauthRequired
 from bot.history import History
 from bot.identity import UserDirectory
 from bot.llm import ChatModel
-from bot.logcontext import set_log_context
+from bot.logcontext import set_log_context, start_turn
 from bot.messages import ErrorReply, HandoffStatus, Inbound, LinkRequired, Message, Reply, Typing
+from bot.metrics import TurnMeter
 from bot.pending import PendingWrites
 from bot.recovery import Notify, Settled, settle_interrupted_writes
 from bot.redact import mask_secrets
 from bot.replay import persist_reply, reply_from_stored
 from bot.side_model import SideModel
+from bot.store.errors import LockTimeout
 from bot.store.records import Conversation
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 from bot.tooling import ToolRegistry
-from bot.turn import Turn, say
+from bot.turn import Settlement, Turn, say
 from bot.val_ai import ValAi
+
+log = logging.getLogger(__name__)
 
 # The account-link URL for an unlinked channel user; gets the inbound and the id of the
 # stored message that waits, so the channel can answer it once the user is linked.
@@ -56,6 +68,9 @@ LinkUrl = Callable[[Inbound, int], Awaitable[str | None]]
 _YES = {"yes", "y", "yeah", "yep", "confirm", "confirmed", "sure", "ok", "okay", "do it",
         "go ahead", "please do", "yes please", "correct"}  # fmt: skip
 _NO = {"no", "n", "nope", "cancel", "stop", "don't", "do not", "no thanks", "never mind"}
+
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -82,7 +97,9 @@ class Engine:
         # Names this process in the turn leases (the composition root passes its replica id).
         self._holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         side = SideModel(model)
-        history = History(store=store, side=side)
+        self._history = history = History(
+            store=store, side=side, fold_tokens=config.input_token_budget
+        )
         self._chats = ChatSessions(store=store, helpdesk=helpdesk)
         escalation = Escalation(
             store=store, helpdesk=helpdesk, chats=self._chats, history=history, side=side
@@ -99,7 +116,12 @@ class Engine:
             store=store,
             helpdesk=helpdesk,
             tools=tools,
-            loop=AgentLoop(model=model, tools=tools, budget=config.input_token_budget),
+            loop=AgentLoop(
+                model=model,
+                tools=tools,
+                budget=config.input_token_budget,
+                answer_reserve_s=config.answer_reserve_s,
+            ),
             history=history,
             escalation=escalation,
             val_ai=ValAi(helpdesk=helpdesk, wait_s=config.val_ai_wait_s),
@@ -107,28 +129,51 @@ class Engine:
         )
 
     async def handle(self, inbound: Inbound) -> AsyncIterator[Reply]:
-        conversation = await self._store.get_or_create_conversation(
+        start_turn(channel=inbound.channel)
+        with metrics.current().turn(inbound.channel).timing() as meter:
+            async for reply in self._handle(inbound, meter):
+                meter.saw(reply)
+                yield reply
+
+    async def _handle(self, inbound: Inbound, meter: TurnMeter) -> AsyncIterator[Reply]:
+        redaction = mask_secrets(inbound.text or "")
+        content = redaction.text if inbound.text is not None else _describe_action(inbound)
+        conversation, stored, created = await self._store.receive_inbound(
             inbound.channel,
             inbound.conversation_key,
             user_key=inbound.user_key,
             address=dict(inbound.address) or None,
+            content=content,
+            event_id=inbound.event_id,
+            author=inbound.display_name,
         )
         set_log_context(channel=inbound.channel, conversation=conversation.id)
-        redaction = mask_secrets(inbound.text or "")
-        content = redaction.text if inbound.text is not None else _describe_action(inbound)
-        stored, created = await self._store.add_inbound_message(
-            conversation.id, content, event_id=inbound.event_id, author=inbound.display_name
-        )
+        if stored is None:
+            # A thread or group chat several people can post in: the conversation, its
+            # history, its pending writes and its helpdesk chat belong to the person who
+            # started it. Another person is told where to ask; nothing of theirs is stored
+            # here (their words would reach this user's model as this user's).
+            log.info("Turned away a message from someone else in this conversation")
+            yield Message(text=prompts.reply("conversation_not_yours"), notice=True)
+            return
         if not created and await self._replayed(conversation.id, inbound.event_id):
             async for reply in self._replay(conversation.id, inbound.event_id):
                 yield reply
+            meter.mark("replayed")
             return
         yield Typing()
+        settlement = Settlement()
         async for reply in self._locked_turn(
-            conversation, inbound, stored, masked=redaction.found, redelivered=not created
+            conversation,
+            inbound,
+            stored,
+            masked=redaction.found,
+            redelivered=not created,
+            settlement=settlement,
         ):
             yield reply
-        await self._store.set_message_status(stored.id, "done")
+        if not settlement.done:
+            await self._store.set_message_status(stored.id, "done")
 
     async def resume(
         self, *, channel: str, conversation_key: str, message_id: int
@@ -138,7 +183,17 @@ class Engine:
         Runs once per message (claimed in the store), only if the user has not written since,
         and never re-runs a button press.
         """
+        start_turn(channel=channel)
+        with metrics.current().turn(channel).timing() as meter:
+            async for reply in self._resume(channel, conversation_key, message_id):
+                meter.saw(reply)
+                yield reply
+
+    async def _resume(
+        self, channel: str, conversation_key: str, message_id: int
+    ) -> AsyncIterator[Reply]:
         conversation = await self._store.find_conversation(channel, conversation_key)
+        set_log_context(channel=channel, conversation=conversation.id if conversation else "-")
         stored = await self._store.get_message(message_id)
         if (
             conversation is None
@@ -186,22 +241,48 @@ class Engine:
         *,
         masked: bool,
         redelivered: bool = False,
+        settlement: Settlement | None = None,
     ) -> AsyncIterator[Reply]:
-        """Run the turn under the conversation's lock; a lost sign-in asks to relink."""
-        async with self._store.turn_lock(conversation.id, holder=self._holder):
+        """Run the turn under the conversation's lock; a lost sign-in asks to relink.
+
+        If another turn of the conversation is running, the user hears "still working" at
+        once and this turn waits for that one to end (`busy_wait_s`), then answers; the
+        message was stored first, so waiting loses nothing. If the lock never comes, the
+        user is told so plainly and asked to send it again.
+        """
+        lock, key = self._store.turn_lock, conversation.id
+        async with AsyncExitStack() as stack:
+            # One attempt first (a lock held by a dead process is taken over at once).
+            if not await _entered(stack, lock(key, holder=self._holder, wait_s=0)):
+                if not redelivered:  # a redelivery waits for its first delivery's answer
+                    yield Message(text=prompts.reply("turn_still_working"), notice=True)
+                waiting = lock(key, holder=self._holder, wait_s=self._config.busy_wait_s)
+                if not await _entered(stack, waiting):
+                    yield await self._busy_too_long(conversation, stored)
+                    return
             if redelivered and await self._replayed(conversation.id, inbound.event_id):
                 async for reply in self._replay(conversation.id, inbound.event_id):
                     yield reply
                 return
-            current = await self._store.get_conversation(conversation.id) or conversation
+            # One read for the conversation and, while the bot owns it, the model's history.
+            current, history = await self._history.current(conversation.id)
+            current = current or conversation
             try:
-                async for reply in self._turn(current, inbound, stored, masked):
+                async for reply in self._turn(
+                    current, inbound, stored, masked, settlement or Settlement(), history
+                ):
                     yield reply
             except ReauthRequired:
                 yield await self._link_request(current, inbound, stored, relink=True)
 
     async def _turn(
-        self, conversation: Conversation, inbound: Inbound, stored: StoredMessage, masked: bool
+        self,
+        conversation: Conversation,
+        inbound: Inbound,
+        stored: StoredMessage,
+        masked: bool,
+        settlement: Settlement,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
         if masked:  # a notice, before anything else: the model still answers the question
             notice = Message(text=prompts.reply("turn_masked_secret"), notice=True)
@@ -213,11 +294,14 @@ class Engine:
         if user is None:
             yield await self._link_request(conversation, inbound, stored, relink=False)
             return
+        started = time.monotonic()
         turn = Turn(
             conversation=conversation,
             user=user,
             stored=stored,
-            deadline=time.monotonic() + self._config.turn_timeout_s,
+            deadline=started + self._config.turn_timeout_s,
+            reply_by=started + min(self._config.reply_deadline_s, self._config.turn_timeout_s),
+            settlement=settlement,
         )
         if inbound.action is not None:
             async for reply in self._pending.on_action(turn, inbound.action):
@@ -231,17 +315,32 @@ class Engine:
                 async for reply in self._pending.on_pending(turn, kind=kind, action_id=waiting.id):
                     yield reply
                 return
-        chat_id, mirrored_at = await self._chats.mirror(conversation, user, stored.content)
-        async for reply in self._bot_or_human(turn, chat_id, mirrored_at):
+        mirrored = await self._chats.mirror(conversation, user, stored.content)
+        if mirrored.parts > 1:  # the helpdesk's record holds it in parts (or cut): say so
+            yield await say(self._store, turn, _long_message_notice(mirrored), notice=True)
+        async for reply in self._bot_or_human(turn, mirrored.chat_id, mirrored.at, history):
             yield reply
 
     async def _bot_or_human(
-        self, turn: Turn, chat_id: int | None, mirrored_at: datetime | None
+        self,
+        turn: Turn,
+        chat_id: int | None,
+        mirrored_at: datetime | None,
+        history: list[HistoryItem],
     ) -> AsyncIterator[Reply]:
-        """While a human owns (or is asked to take) the conversation, no model call."""
-        current = await self._store.get_conversation(turn.conversation.id) or turn.conversation
+        """While a human owns (or is asked to take) the conversation, no model call.
+
+        Owned by the bot when the turn read it, it still is: only a turn (under the turn
+        lock) hands a conversation to a human. Owned by a human, it may have come back to
+        the bot meanwhile (the agent ended the chat), so it is read again.
+        """
+        current = turn.conversation
+        if current.owner != "bot":
+            fresh, history = await self._history.current(current.id)
+            current = fresh or current
         if current.owner == "bot":
-            async for reply in self._answering.answer(turn, chat_id, mirrored_at):
+            turn = dataclasses.replace(turn, conversation=current)
+            async for reply in self._answering.answer(turn, chat_id, mirrored_at, history):
                 yield reply
             return
         name = "turn_added_to_queue" if current.owner == "queued" else "turn_passed_to_agent"
@@ -267,6 +366,12 @@ class Engine:
         saved, _ = await persist_reply(self._store, conversation.id, reply, reply_to_id=stored.id)
         return saved
 
+    async def _busy_too_long(self, conversation: Conversation, stored: StoredMessage) -> Reply:
+        log.warning("Conversation %s stayed busy; a message was left unanswered", conversation.id)
+        reply = ErrorReply(text=prompts.reply("turn_lock_gave_up"))
+        saved, _ = await persist_reply(self._store, conversation.id, reply, reply_to_id=stored.id)
+        return saved
+
     async def _replayed(self, conversation_id: int, event_id: str | None) -> bool:
         if event_id is None:
             return False
@@ -274,10 +379,27 @@ class Engine:
 
     async def _replay(self, conversation_id: int, event_id: str | None) -> AsyncIterator[Reply]:
         assert event_id is not None
+        metrics.current().dedupe_hits.labels(source="message").inc()
         for message in await self._store.replies_for_event(conversation_id, event_id):
             reply = reply_from_stored(message)
             if reply is not None:
                 yield reply
+
+
+async def _entered(stack: AsyncExitStack, turn_lock: AbstractAsyncContextManager[object]) -> bool:
+    """Enter the turn lock on `stack`; False if it stayed held for its whole wait."""
+    try:
+        await stack.enter_async_context(turn_lock)
+    except LockTimeout:
+        return False
+    return True
+
+
+def _long_message_notice(mirrored: Mirrored) -> str:
+    limit = f"{CHAT_MESSAGE_CHARS:,}"
+    if not mirrored.omitted:
+        return prompts.reply("turn_long_message", limit=limit, count=mirrored.parts)
+    return prompts.reply("turn_long_message_cut", limit=limit, omitted=f"{mirrored.omitted:,}")
 
 
 def _yes_or_no(text: str) -> bool | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.chat_session import ChatSessions
 from bot.context import transcript
 from bot.helpdesk.client import HelpdeskClient
@@ -73,6 +73,7 @@ class Escalation:
             log.warning("Transfer to a human failed: %s", exc)
             return _unavailable()
         await self._store.set_owner(conversation.id, expected="bot", new="queued")
+        metrics.current().handoffs.labels(state="queued").inc()
         return HandoffStatus(state="queued", text=prompts.reply("handoff_queued"))
 
     async def _handoff_note(
@@ -102,4 +103,5 @@ class Escalation:
 
 
 def _unavailable() -> HandoffStatus:
+    metrics.current().handoffs.labels(state="unavailable").inc()
     return HandoffStatus(state="unavailable", text=prompts.reply("handoff_unavailable"))

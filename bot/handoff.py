@@ -25,11 +25,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot import prompts
+from bot import metrics, prompts
 from bot.helpdesk.client import HelpdeskClient
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import ChatMessage
 from bot.identity import IdentityService
+from bot.logcontext import start_turn
 from bot.messages import Action, AgentMessage, HandoffStatus, Message, Reply
 from bot.replay import persist_reply
 from bot.store.records import Conversation
@@ -126,7 +127,11 @@ class HandoffRelay:
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def scan_once(self) -> None:
-        for conversation in await self._store.conversations_in_handoff():
+        in_handoff = await self._store.conversations_in_handoff()
+        for owner in ("queued", "human"):
+            count = sum(1 for c in in_handoff if c.owner == owner)
+            metrics.current().in_handoff.labels(owner=owner).set(count)
+        for conversation in in_handoff:
             if conversation.id in self._running or conversation.helpdesk_chat_id is None:
                 continue
             lease = _lease_name(conversation.id)
@@ -164,6 +169,7 @@ class HandoffRelay:
 
     async def relay_once(self, conversation: Conversation) -> bool:
         """Deliver new agent messages; False once the conversation is back with the bot."""
+        start_turn(channel=conversation.channel, conversation=conversation.id)
         chat_id = conversation.helpdesk_chat_id
         deliver = self._senders.get(conversation.channel)
         if chat_id is None or deliver is None:
@@ -226,6 +232,8 @@ class HandoffRelay:
         if not await deliver(conversation.conversation_key, reply):
             return False
         await self._store.set_message_status(stored.id, "done")
+        lag = metrics.current().relay_lag.labels(channel=conversation.channel)
+        lag.observe(_age_s(message.created_at))
         return True
 
     async def _joined(self, conversation: Conversation, name: str, deliver: Deliver) -> None:
@@ -234,6 +242,7 @@ class HandoffRelay:
         ):
             text = prompts.reply("handoff_joined", name=name)
             joined = HandoffStatus(state="joined", text=text, agent_name=name)
+            metrics.current().handoffs.labels(state="joined").inc()
             await self._tell(conversation, joined, deliver)
 
     async def _back_to_bot(
@@ -245,6 +254,7 @@ class HandoffRelay:
         if not await self._store.set_owner(conversation.id, expected=current.owner, new="bot"):
             return
         await self._store.set_helpdesk_chat(conversation.id, None)  # a new chat next time
+        metrics.current().handoffs.labels(state="ended").inc()
         await self._store.add_message(conversation.id, role="system", content=ENDED_MARKER)
         text = prompts.reply("handoff_ended")
         await self._tell(conversation, HandoffStatus(state="ended", text=text), deliver)
@@ -291,6 +301,13 @@ class HandoffRelay:
         if idle > self._config.idle_after_s:
             return self._config.idle_poll_s
         return self._config.active_poll_s
+
+
+def _age_s(created_at: datetime) -> float:
+    """Seconds since the helpdesk wrote a message (a naive time is UTC; never negative)."""
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return max((datetime.now(UTC) - created_at).total_seconds(), 0.0)
 
 
 def _lease_name(conversation_id: int) -> str:

@@ -16,7 +16,7 @@ from bot.context import HistoryItem, transcript, truncate_to_tokens
 from bot.identity import HelpdeskUser
 from bot.llm import ModelMessage, ToolCall, Usage
 from bot.side_model import SideModel
-from bot.store.records import Conversation, TokenUsage
+from bot.store.records import Conversation, NewMessage, TokenUsage
 from bot.store.records import Message as StoredMessage
 from bot.store.store import Store
 
@@ -25,31 +25,30 @@ SUMMARY_TOKENS = 600
 
 
 class History:
-    def __init__(self, *, store: Store, side: SideModel) -> None:
+    def __init__(self, *, store: Store, side: SideModel, fold_tokens: int = 8000) -> None:
         self._store = store
         self._side = side
+        # A fold takes several turns at once, at most what fit the input budget: the
+        # summary call gets all of it (its transcript shortens tool results), none cut.
+        self._fold_tokens = fold_tokens
 
     async def load(self, conversation: Conversation) -> list[HistoryItem]:
         """The messages after the summary, as the model sees them."""
         after = conversation.summary_up_to_seq or 0
         messages = await self._store.recent_messages(conversation.id, limit=HISTORY_LIMIT)
-        items = [_as_history(m) for m in messages if m.seq > after]
-        return _well_formed([item for item in items if item is not None])
+        return _model_view([m for m in messages if m.seq > after])
+
+    async def current(self, conversation_id: int) -> tuple[Conversation | None, list[HistoryItem]]:
+        """The conversation as it is now and, while the bot owns it, its history after the
+        summary, in one read (the summary and the history then always match)."""
+        conversation, messages = await self._store.conversation_with_history(
+            conversation_id, limit=HISTORY_LIMIT
+        )
+        return conversation, _model_view(messages)
 
     async def record(self, conversation_id: int, recorded: Sequence[Recorded]) -> None:
-        for entry in recorded:
-            message = entry.message
-            calls = [
-                {"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls
-            ]
-            await self._store.add_message(
-                conversation_id,
-                role=message.role if message.role in ("assistant", "tool") else "system",
-                content=message.content or "",
-                tool_calls=calls or None,
-                tool_call_id=message.tool_call_id,
-                usage=stored_usage(entry.usage),
-            )
+        """Store what a turn added, in one transaction."""
+        await self._store.add_messages(conversation_id, recorded_rows(recorded))
 
     async def note(self, conversation_id: int, text: str) -> None:
         """A fact the model must know next turn (a confirmed write, a cancellation)."""
@@ -69,7 +68,7 @@ class History:
         if not fresh:
             return
         previous = conversation.summary or ""
-        text = transcript(fresh)
+        text = transcript(fresh, limit_tokens=max(3000, self._fold_tokens))
         prompt = prompts.render(
             "summarize", user_name=user.display_name, previous_summary=previous, transcript=text
         )
@@ -79,6 +78,29 @@ class History:
         await self._store.set_summary(
             conversation.id, summary=summary, up_to_seq=max(item.seq for item in fresh)
         )
+
+
+def recorded_rows(recorded: Sequence[Recorded]) -> list[NewMessage]:
+    """A turn's assistant steps and tool results as the rows that store them."""
+    rows = []
+    for entry in recorded:
+        message = entry.message
+        calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls]
+        rows.append(
+            NewMessage(
+                role=message.role if message.role in ("assistant", "tool") else "system",
+                content=message.content or "",
+                tool_calls=calls or None,
+                tool_call_id=message.tool_call_id,
+                usage=stored_usage(entry.usage),
+            )
+        )
+    return rows
+
+
+def _model_view(messages: Sequence[StoredMessage]) -> list[HistoryItem]:
+    items = [_as_history(m) for m in messages]
+    return _well_formed([item for item in items if item is not None])
 
 
 def _as_history(message: StoredMessage) -> HistoryItem | None:

@@ -6,24 +6,68 @@ for malformed requests anyone can send.
 - slack_bolt logs the whole body of a request that fails signature verification at INFO
   (``RequestVerification._debug_log_error``); unless content logging is on, that line is
   replaced by one without the body or the signature.
+- Credentials are masked in every line, whatever logged them and even with content logging
+  on: JWTs (helpdesk tokens, link tokens), `Bearer` values, Slack tokens, the value of a
+  `Cookie`/`Set-Cookie` header and `access_token=`-style query parameters. httpcore logs
+  response headers at DEBUG (the helpdesk's session cookie), and an access log would carry
+  a link's path (`/link/<token>`) and an OAuth callback's query.
 - aiohttp logs ERROR with a traceback for every malformed request line or header
   (``RequestHandler.handle_error``); a client's mistake becomes one WARNING line naming the
   error class, without the traceback.
 
 Installed on handlers (not loggers), because a logger's filters do not see records of its
 child loggers (``slack_bolt.AsyncApp``, ...).
+
+``LOG_FORMAT=json`` swaps the text formatter for ``JsonLinesFormatter``: one JSON object per
+record (time, level, logger, message, correlation_id, channel, conversation, and the
+bounded traceback as ``exc`` when there is one), for log pipelines that index fields.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from datetime import UTC, datetime
+from typing import Literal
 
-__all__ = ["MAX_MESSAGE_CHARS", "BoundedFormatter", "LogHygiene", "install"]
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "BoundedFormatter",
+    "JsonLinesFormatter",
+    "LogHygiene",
+    "install",
+    "mask_credentials",
+]
 
 MAX_MESSAGE_CHARS = 2000
 MAX_TRACE_CHARS = 8000
 _SLACK_UNSIGNED = "Invalid request signature detected"
 _CLIENT_ERROR_MODULE = "aiohttp.http_exceptions"
+
+
+MASK = "[masked]"
+_CREDENTIALS = re.compile(
+    r"""
+      (?P<jwt>eyJ[\w-]{4,}\.[\w-]+\.[\w-]*)
+    | (?P<bearer>(?i:bearer)\s+)[\w.~+/=-]{8,}
+    | (?P<slack>xox[abposre]-[\w-]{6,}|xapp-[\w-]{6,})
+    | (?P<cookie>(?i:set-cookie|cookie)['"]?\s*[:,]\s*b?['"]?[^=;'"\s]+=)[^;'"\s]+
+    | (?P<param>(?:(?i:access_token|refresh_token|id_token|client_secret|password)
+                 |(?<=[?&])code)=)[^&\s'"]+
+    """,
+    re.VERBOSE,
+)
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with every credential shape above replaced by a mask."""
+
+    def masked(match: re.Match[str]) -> str:
+        keep = match.group("bearer") or match.group("cookie") or match.group("param") or ""
+        return keep + MASK
+
+    return _CREDENTIALS.sub(masked, text)
 
 
 def _bounded(text: str, limit: int) -> str:
@@ -63,8 +107,11 @@ class LogHygiene(logging.Filter):
             record.msg = "Slack request refused: invalid signature (body not logged)"
             record.args = ()
         message = record.getMessage()
-        if len(message) > self._max_chars:
-            record.msg, record.args = _bounded(message, self._max_chars), ()
+        clean = mask_credentials(message)
+        if len(clean) > self._max_chars:
+            clean = _bounded(clean, self._max_chars)
+        if clean != message:
+            record.msg, record.args = clean, ()
         return True
 
 
@@ -72,13 +119,42 @@ class BoundedFormatter(logging.Formatter):
     """A formatter whose tracebacks (and stack info) are capped too."""
 
     def formatException(self, ei: object) -> str:
-        return _bounded(super().formatException(ei), MAX_TRACE_CHARS)  # type: ignore[arg-type]
+        trace = super().formatException(ei)  # type: ignore[arg-type]
+        return _bounded(mask_credentials(trace), MAX_TRACE_CHARS)
 
     def formatStack(self, stack_info: str) -> str:
         return _bounded(super().formatStack(stack_info), MAX_TRACE_CHARS)
 
 
-def install(handler: logging.Handler, *, fmt: str, log_content: bool = False) -> None:
-    """Put the hygiene filter and the bounded formatter on one handler."""
+class JsonLinesFormatter(BoundedFormatter):
+    """One JSON object per record, on one line; the context fields come from
+    `bot.logcontext.ContextFilter` ("-" when a record was written outside any turn)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "correlation_id": getattr(record, "correlation_id", "-"),
+            "channel": getattr(record, "channel", "-"),
+            "conversation": getattr(record, "conversation", "-"),
+        }
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def install(
+    handler: logging.Handler,
+    *,
+    fmt: str,
+    log_content: bool = False,
+    output: Literal["text", "json"] = "text",
+) -> None:
+    """Put the hygiene filter and the bounded formatter (text `fmt`, or JSON lines) on one
+    handler."""
     handler.addFilter(LogHygiene(log_content=log_content))
-    handler.setFormatter(BoundedFormatter(fmt))
+    handler.setFormatter(JsonLinesFormatter() if output == "json" else BoundedFormatter(fmt))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from bot import confirmations, prompts
+from bot import confirmations, metrics, prompts
 from bot.chat_session import ChatSessions
 from bot.escalation import Escalation
 from bot.helpdesk.client import HelpdeskClient
@@ -50,9 +50,12 @@ class PendingWrites:
             ):
                 yield reply
         elif kind == "feedback" and argument.isdigit():
-            await self._store.set_feedback(
+            if await self._store.set_feedback(
                 turn.conversation.id, int(argument), value=1 if action.value == "up" else -1
-            )
+            ):
+                metrics.current().feedback.labels(
+                    value="up" if action.value == "up" else "down"
+                ).inc()
         elif kind == "talk_to_human":
             chat_id, _ = await self._chats.ensure_chat(turn.conversation, turn.user)
             yield await self._escalate(turn, chat_id, prompts.note("user_asked_for_person"))
@@ -65,6 +68,7 @@ class PendingWrites:
             await self._store.record_rating(
                 turn.conversation.id, rating_key=argument or "chat", score=_score(action.value) or 0
             )
+            metrics.current().csat.observe(_score(action.value) or 0)
             yield await say(self._store, turn, prompts.reply("button_rating_thanks"))
         elif (spec := self._tools.proposed_by(kind)) is not None:  # e.g. "Create a ticket"
             async for reply in self.propose_direct(turn, spec.name, "{}"):
@@ -97,6 +101,7 @@ class PendingWrites:
             context=turn.tool_context(self._helpdesk),
             tool_call_id=f"direct-{turn.stored.id}",
             raw_arguments=raw_arguments,
+            deadline=turn.reply_by,
         )
         if confirm is None:
             error = model_result["error"]
@@ -119,11 +124,13 @@ class PendingWrites:
             )
             return await say(store, turn, prompts.reply("write_not_allowed"))
         outcome = await confirmations.execute(
-            claimed, spec=spec, context=turn.tool_context(self._helpdesk)
+            claimed, spec=spec, context=turn.tool_context(self._helpdesk), reply_by=turn.reply_by
         )
         await store.complete_pending_action(
             claimed.id, status="done" if outcome.ok else "failed", result=dict(outcome.result)
         )
+        result = "confirmed" if outcome.ok else "failed"
+        metrics.current().confirms.labels(tool=spec.name, result=result).inc()
         note = prompts.note("write_result", tool=spec.name, result=outcome.result)
         await self._history.note(conversation.id, note)
         return await say(store, turn, outcome.text)
@@ -136,11 +143,14 @@ class PendingWrites:
             current = await store.get_pending_action(action_id)
             yield await say(store, turn, confirmations.describe_stale(current))
             return
+        action = await store.get_pending_action(action_id)
+        tool = action.tool_name if action is not None else "unknown"
+        result = "cancelled" if kind == "cancel" else "redirected"
+        metrics.current().confirms.labels(tool=tool, result=result).inc()
         if kind == "cancel":
             await self._history.note(conversation.id, prompts.note("user_cancelled"))
             yield await say(store, turn, prompts.reply("write_cancelled"))
             return
-        action = await store.get_pending_action(action_id)
         async for reply in self._comment_instead(turn, action, value):
             yield reply
 
@@ -169,6 +179,7 @@ class PendingWrites:
         if not await self._store.set_owner(conversation.id, expected="queued", new="bot"):
             return await say(self._store, turn, prompts.reply("handoff_agent_just_joined"))
         await self._chats.end(conversation, turn.user)
+        metrics.current().handoffs.labels(state="cancelled").inc()
         await self._history.note(conversation.id, prompts.note("user_stopped_waiting"))
         return HandoffStatus(state="cancelled", text=prompts.reply("handoff_stopped_waiting"))
 

@@ -1,10 +1,14 @@
 """Loads prompt text from `prompts/*.md` and renders it with `${name}` placeholders.
 
-Every word the core writes lives in `prompts/`, so a deployer can reword or translate it
-without touching code: model prompts (`system.md`, `summarize.md`, ...), tool descriptions
-(`tools/`), the sentences users read (`replies/`, via `reply`) and the facts noted for the
-model or the agent (`notes/`, via `note`). A placeholder left without a value is an error,
-not a silent blank in front of the model or the user.
+Every word the core and the channels write lives in `prompts/`, so a deployer can reword or
+translate it without touching code: model prompts (`system.md`, `summarize.md`, ...), tool
+descriptions (`tools/`), the sentences users read (`replies/`, via `reply`) and the facts
+noted for the model or the agent (`notes/`, via `note`). A channel's own sentences are
+`replies/<channel>_*` (`slack_`, `teams_`, `web_`, `terminal_`, `link_*` for the link
+pages), those several channels say alike `channel_*`, button and field labels `label_*`.
+Files are read when first used (then kept), so an edit takes effect at the next start. A
+placeholder left without a value is an error, not a silent blank in front of the model or
+the user.
 """
 
 from __future__ import annotations

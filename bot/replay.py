@@ -25,7 +25,7 @@ from bot.messages import (
     Source,
 )
 from bot.store.records import Message as StoredMessage
-from bot.store.records import MessageStatus, Role, TokenUsage
+from bot.store.records import MessageStatus, NewMessage, Role, TokenUsage
 from bot.store.store import Store
 
 ReplyT = TypeVar("ReplyT", bound=Reply)
@@ -155,6 +155,38 @@ def text_of(reply: Reply) -> str:
     return str(getattr(reply, "text", ""))
 
 
+def reply_row(
+    reply: Reply,
+    *,
+    reply_to_id: int | None = None,
+    status: MessageStatus = "done",
+    feedback: bool = False,
+    usage: TokenUsage | None = None,
+) -> NewMessage:
+    """A reply as the row that stores it (text + meta), to add with others in one go."""
+    meta = meta_for(reply)
+    if feedback:
+        meta["feedback"] = True
+    return NewMessage(
+        role=role_of(reply),
+        content=text_of(reply),
+        reply_to_id=reply_to_id,
+        status=status,
+        author=reply.agent_name if isinstance(reply, AgentMessage) else None,
+        meta=meta,
+        usage=usage,
+    )
+
+
+def stored_reply(reply: ReplyT, saved: StoredMessage) -> ReplyT:
+    """The reply carrying the id of the row that stores it (and 👍/👎 naming that row
+    when it was stored with `feedback`)."""
+    changes: dict[str, Any] = {"message_id": saved.id}
+    if (saved.meta or {}).get("feedback") and isinstance(reply, Message):
+        changes["actions"] = reply.actions + feedback_actions(saved.id)
+    return dataclasses.replace(reply, **changes)
+
+
 async def persist_reply(
     store: Store,
     conversation_id: int,
@@ -170,21 +202,16 @@ async def persist_reply(
 
     With `feedback`, the stored answer gets 👍/👎 buttons naming its own id.
     """
-    meta = meta_for(reply)
-    if feedback:
-        meta["feedback"] = True
+    row = reply_row(reply, reply_to_id=reply_to_id, status=status, feedback=feedback, usage=usage)
     saved = await store.add_message(
         conversation_id,
-        role=role_of(reply),
-        content=text_of(reply),
-        reply_to_id=reply_to_id,
+        role=row.role,
+        content=row.content,
+        reply_to_id=row.reply_to_id,
         event_id=event_id,
-        status=status,
-        author=reply.agent_name if isinstance(reply, AgentMessage) else None,
-        meta=meta,
-        usage=usage,
+        status=row.status,
+        author=row.author,
+        meta=row.meta,
+        usage=row.usage,
     )
-    changes: dict[str, Any] = {"message_id": saved.id}
-    if feedback and isinstance(reply, Message):
-        changes["actions"] = reply.actions + feedback_actions(saved.id)
-    return dataclasses.replace(reply, **changes), saved
+    return stored_reply(reply, saved), saved

@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     bot_secret_key: SecretStr | None = None
     bot_public_url: str = "http://127.0.0.1:8080"
     bot_log_content: bool = False  # BOT_LOG_CONTENT=1: request bodies may appear in logs
+    log_format: Literal["text", "json"] = "text"  # LOG_FORMAT=json: one JSON object a line
+
+    metrics_token: SecretStr | None = Field(
+        default=None, description="set: /metrics needs `Authorization: Bearer <token>`"
+    )
+    llm_price_input_per_1k: float = Field(default=0.0, ge=0, description="USD per 1k tokens")
+    llm_price_output_per_1k: float = Field(default=0.0, ge=0, description="USD per 1k tokens")
+    conversation_settle_after_s: float = Field(
+        default=1800.0,
+        ge=60,
+        le=6 * 3600,
+        description="quiet this long: a conversation's outcome is counted (deflection)",
+    )
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -72,6 +85,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("helpdesk_base_url", "bot_public_url", "openai_base_url", "slack_api_url")
     @classmethod

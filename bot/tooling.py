@@ -133,18 +133,37 @@ class ToolSpec(Generic[ArgsT]):
     # The button kind (see `bot.messages`) that proposes this write with no arguments,
     # e.g. "create_ticket" for the tool that files the conversation as a ticket.
     proposed_by: str | None = None
+    # Works only in the conversation's helpdesk chat session: not offered in a turn that
+    # has none (the helpdesk's chat is off for this user, or could not be started).
+    needs_chat: bool = False
+    # Helpdesk round trips one after another on the longest path of `run` (and `preview`);
+    # calls that do not depend on each other run concurrently and count once. The tool's
+    # deadline is derived from it (`time_allowed`), not a flat cap on every tool.
+    helpdesk_calls: int = 1
     description: str = field(default="")
+    # Built once here, not per request: pydantic's schema generation costs ~0.3 ms a tool.
+    _schema: ToolSchema | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.description:
             object.__setattr__(self, "description", prompts.load(f"tools/{self.name}"))
         if self.needs_confirmation and self.preview is None:
             raise ValueError(f"write tool {self.name} needs a preview")
+        parameters = _without_generated_titles(self.args.model_json_schema())
+        schema = ToolSchema(name=self.name, description=self.description, parameters=parameters)
+        object.__setattr__(self, "_schema", schema)
+
+    def time_allowed(self, *, call_timeout_s: float, time_left_s: float, keep_s: float) -> float:
+        """How long one run may take: each of its helpdesk calls within the per-call timeout,
+        but never into `keep_s` of what is left of the turn (at most half of it), which the
+        caller keeps for what must follow (the model's answer, a reconciliation)."""
+        kept = min(keep_s, time_left_s / 2)
+        return max(0.0, min(self.helpdesk_calls * call_timeout_s, time_left_s - kept))
 
     def schema(self) -> ToolSchema:
-        parameters = self.args.model_json_schema()
-        parameters.pop("title", None)
-        return ToolSchema(name=self.name, description=self.description, parameters=parameters)
+        """What the model is offered (built once, when the tool is declared)."""
+        assert self._schema is not None
+        return self._schema
 
     def parse(self, raw_arguments: str) -> ArgsT:
         """The model's JSON arguments, validated; raises ToolArgumentsError with a hint."""
@@ -156,6 +175,24 @@ class ToolSpec(Generic[ArgsT]):
                 for err in exc.errors()[:5]
             )
             raise ToolArgumentsError(self.name, problems) from exc
+
+
+def _without_generated_titles(schema: dict[str, Any]) -> dict[str, Any]:
+    """The arguments' JSON schema without the titles pydantic derives from the model and
+    field names: they repeat the property names, tell the model nothing and cost tokens on
+    every request (LangChain's export drops them too)."""
+    schema.pop("title", None)
+    for name, sub in schema.get("properties", {}).items():
+        if isinstance(sub, dict) and sub.get("title") == _generated_title(name):
+            sub.pop("title")
+    for sub in schema.get("$defs", {}).values():
+        if isinstance(sub, dict):
+            _without_generated_titles(sub)
+    return schema
+
+
+def _generated_title(field_name: str) -> str:
+    return field_name.replace("_", " ").title()
 
 
 class ToolArgumentsError(BotError, ValueError):
@@ -221,5 +258,11 @@ class ToolRegistry:
                 return spec
         return None
 
-    def offered(self, capabilities: Capabilities) -> list[ToolSpec[Any]]:
-        return [spec for spec in self._specs.values() if spec.allowed(capabilities)]
+    def offered(self, capabilities: Capabilities, *, in_chat: bool = True) -> list[ToolSpec[Any]]:
+        """The tools this user may use, and that can work in this turn (`in_chat`: the
+        turn has a helpdesk chat session)."""
+        return [
+            spec
+            for spec in self._specs.values()
+            if spec.allowed(capabilities) and (in_chat or not spec.needs_chat)
+        ]

@@ -7,7 +7,7 @@ the turn's stored inbound message, so a redelivered event can be answered from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.helpdesk.client import HelpdeskClient
@@ -20,12 +20,22 @@ from bot.store.store import Store
 from bot.tooling import ToolContext
 
 
+@dataclass(slots=True)
+class Settlement:
+    """Whether the inbound message was already marked done in the turn's last write (so
+    the engine need not mark it in a transaction of its own)."""
+
+    done: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
     conversation: Conversation
     user: HelpdeskUser
     stored: StoredMessage  # the inbound message this turn answers
     deadline: float  # time.monotonic() by which the whole turn must be done
+    reply_by: float  # time.monotonic() by which the user must have an answer (maybe degraded)
+    settlement: Settlement = field(default_factory=Settlement)
 
     def tool_context(self, helpdesk: HelpdeskClient, chat_id: int | None = None) -> ToolContext:
         """What the turn's tools may use: the helpdesk as this user, in this chat."""

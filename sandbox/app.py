@@ -56,14 +56,22 @@ def api_path(path: str) -> str:
 
 @web.middleware
 async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Log each API request once it has been answered (a slow request appears when done)."""
+    """Log each API request once it has been answered (a slow request appears when done),
+    with how many API requests were in flight when it arrived (itself included), so a
+    test can see that a client's calls overlapped."""
     if not _is_api(request.path):
         return await handler(request)
-    response = await handler(request)
     state = state_of(request)
+    state.in_flight += 1
+    arrived_with = state.in_flight
+    try:
+        response = await handler(request)
+    finally:
+        state.in_flight -= 1
     state.requests.append(
         {
             "id": state.next_request_id,
+            "in_flight": arrived_with,
             "method": request.method,
             "path": api_path(request.path),
             "query": dict(request.query),

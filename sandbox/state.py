@@ -68,6 +68,7 @@ class SandboxState:
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     faults: list[Fault] = field(default_factory=list)
     next_fault_id: int = 1
+    in_flight: int = 0  # API requests being handled now (see the request log)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     next_request_id: int = 1
 

@@ -7,7 +7,9 @@ can ask the user to link their account again. Previews fail with `PreviewError` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -84,6 +86,19 @@ def failed(what: str, exc: HelpdeskError) -> ToolOutcome:
         {"error": f"{what}: {describe_helpdesk_error(exc)}"},
         outcome_unknown=isinstance(exc, OutcomeUnknown),
     )
+
+
+@asynccontextmanager
+async def concurrent_calls() -> AsyncIterator[asyncio.TaskGroup]:
+    """A task group for helpdesk calls that do not depend on each other, so a slow helpdesk
+    costs one round trip, not one per call. The first failure is raised as it is
+    (ReauthRequired, PreviewError, ...), not wrapped in an ExceptionGroup; the others are
+    cancelled."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            yield group
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0]  # noqa: B904 - the group is only the wrapping
 
 
 def not_found(ticket_number: int) -> ToolOutcome:

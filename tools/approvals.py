@@ -162,6 +162,7 @@ def approval_tools() -> list[ToolSpec[Any]]:
             allowed=may_approve,
             preview=preview_approve_ticket,
             done_text=done_reply("done_approve_ticket"),
+            helpdesk_calls=2,  # find the pending ticket, then decide
         ),
         ToolSpec(
             "reject_ticket",
@@ -171,5 +172,6 @@ def approval_tools() -> list[ToolSpec[Any]]:
             allowed=may_approve,
             preview=preview_reject_ticket,
             done_text=done_reply("done_reject_ticket"),
+            helpdesk_calls=2,  # find the pending ticket, then decide
         ),
     ]

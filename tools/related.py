@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import Outage, Ticket
 from bot.tooling import ToolContext
-from tools._common import OPEN_STATUSES, status_label
+from tools._common import OPEN_STATUSES, concurrent_calls, status_label
 
 SIMILAR_SCORE = 0.4
 MIN_SHARED_WEIGHT = 2.0
@@ -185,22 +185,34 @@ async def duplicate_notices(ctx: ToolContext, text: str) -> tuple[tuple[str, ...
     """Notices for a new ticket about `text`, and the number of the most similar open ticket.
 
     Best effort: a lookup that fails leaves its notices out rather than blocking the write
-    (ReauthRequired still propagates).
+    (ReauthRequired still propagates). Outages and tickets are looked up at once.
     """
-    notices: list[str] = []
-    try:
-        outages = (await ctx.helpdesk.outages(ctx.auth)).outages
-    except ReauthRequired:
-        raise
-    except HelpdeskError:
-        outages = []
-    notices += [outage_notice(outage) for outage in related_outages(text, outages)]
-    try:
-        page = await ctx.helpdesk.list_tickets(ctx.auth, status="all", limit=100)
-    except ReauthRequired:
-        raise
-    except HelpdeskError:
+    async with concurrent_calls() as group:
+        outages = group.create_task(_active_outages(ctx))
+        tickets = group.create_task(_own_tickets(ctx))
+    notices = [outage_notice(outage) for outage in related_outages(text, outages.result())]
+    own = tickets.result()
+    if own is None:
         return tuple(notices), None
-    matches = similar_tickets(text, page.tickets)
+    matches = similar_tickets(text, own)
     notices += [ticket_notice(match.ticket) for match in matches[:MAX_SIMILAR_NOTICES]]
     return tuple(notices), (matches[0].ticket.ticket_number if matches else None)
+
+
+async def _active_outages(ctx: ToolContext) -> list[Outage]:
+    try:
+        return (await ctx.helpdesk.outages(ctx.auth)).outages
+    except ReauthRequired:
+        raise
+    except HelpdeskError:
+        return []
+
+
+async def _own_tickets(ctx: ToolContext) -> list[Ticket] | None:
+    """The user's tickets (None if the helpdesk could not list them)."""
+    try:
+        return (await ctx.helpdesk.list_tickets(ctx.auth, status="all", limit=100)).tickets
+    except ReauthRequired:
+        raise
+    except HelpdeskError:
+        return None

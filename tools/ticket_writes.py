@@ -23,6 +23,7 @@ from tools._common import (
     PRIORITY_HELP,
     TicketNumber,
     TicketStatus,
+    concurrent_calls,
     done_reply,
     failed,
     find_ticket,
@@ -126,9 +127,13 @@ async def _job_type(ctx: ToolContext, name: str) -> JobType | None:
 
 
 async def preview_create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> WritePreview:
-    kind = await _job_type(ctx, args.job_type) if args.job_type else None
+    # The job type and the duplicates are looked up at once: neither needs the other.
+    async with concurrent_calls() as group:
+        kind_task = group.create_task(_job_type(ctx, args.job_type)) if args.job_type else None
+        related = group.create_task(duplicate_notices(ctx, f"{args.subject}\n{args.description}"))
+    kind = kind_task.result() if kind_task is not None else None
     job_type = kind.name if kind else (args.job_type or DEFAULT_JOB_TYPE)
-    notices, similar = await duplicate_notices(ctx, f"{args.subject}\n{args.description}")
+    notices, similar = related.result()
     if kind is not None and kind.requires_approval:
         notices = (f"{kind.name} tickets need your manager's approval first.", *notices)
     return WritePreview(
@@ -347,6 +352,7 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             preview=preview_add_ticket_comment,
             reconcile=reconcile_add_ticket_comment,
             done_text=done_reply("done_add_ticket_comment"),
+            helpdesk_calls=2,  # find the ticket by number, then write
         ),
         ToolSpec(
             "update_ticket",
@@ -356,6 +362,7 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             allowed=tickets_module,
             preview=preview_update_ticket,
             done_text=done_reply("done_update_ticket"),
+            helpdesk_calls=2,  # find the ticket by number, then write
         ),
         ToolSpec(
             "create_ticket_from_chat",
@@ -366,5 +373,6 @@ def ticket_write_tools() -> list[ToolSpec[Any]]:
             preview=preview_create_ticket_from_chat,
             done_text=done_reply("done_create_ticket_from_chat"),
             proposed_by="create_ticket",
+            needs_chat=True,
         ),
     ]

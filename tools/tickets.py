@@ -101,6 +101,7 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutcome:
 def ticket_tools() -> list[ToolSpec[Any]]:
     return [
         ToolSpec("list_my_tickets", ListMyTicketsArgs, list_my_tickets, allowed=tickets_module),
-        ToolSpec("get_ticket", GetTicketArgs, get_ticket, allowed=tickets_module),
+        # The number is looked up among the user's tickets first, then the ticket is read.
+        ToolSpec("get_ticket", GetTicketArgs, get_ticket, allowed=tickets_module, helpdesk_calls=2),
         *ticket_write_tools(),
     ]

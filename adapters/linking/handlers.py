@@ -50,6 +50,7 @@ from adapters.linking.pages import (
     safe_link,
 )
 from adapters.tasks import TaskGroup
+from bot import prompts
 from bot.helpdesk.errors import AuthError, HelpdeskError, RateLimited
 from bot.identity import HelpdeskUser, derive_key
 from bot.linking import LINK_TTL_S, LinkClaim, Linked, LinkError
@@ -162,9 +163,8 @@ class LinkPages:
             return self._refused("csrf", channel=claim.channel, retry_url=self._link_path(token))
         username, password = form.get("username"), form.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
-            return await self._form(
-                token, claim, error="Enter your email and password.", status=400
-            )
+            error = prompts.reply("link_form_incomplete")
+            return await self._form(token, claim, error=error, status=400)
         username = username.strip()
         if (
             not username
@@ -176,7 +176,7 @@ class LinkPages:
                 token,
                 claim,
                 username=username[:_MAX_USERNAME],
-                error="Enter your email and password.",
+                error=prompts.reply("link_form_incomplete"),
                 status=400,
             )
 
@@ -185,10 +185,7 @@ class LinkPages:
                 claim.channel, claim.user_key, username=username, password=password
             )
 
-        refused = (
-            f"That email and password didn't match an account on "
-            f"{self._services.tenant_name}. Try again."
-        )
+        refused = prompts.reply("link_form_refused", tenant_name=self._services.tenant_name)
         return await self._link(token, claim, sign_in, username=username, refused=refused)
 
     async def oauth_callback(self, request: web.Request) -> web.Response:
@@ -199,12 +196,9 @@ class LinkPages:
         access_token = request.query.get("access_token", "")
         if not access_token or len(access_token) > _MAX_TOKEN:
             if request.query.get("error"):
-                error = "Signing in with that provider was cancelled or failed."
+                error = prompts.reply("link_form_provider_failed")
             else:
-                error = (
-                    "Signing in with that provider could not be completed here. "
-                    "Sign in with your email and password instead."
-                )
+                error = prompts.reply("link_form_provider_unusable")
             return await self._form(token, claim, error=error, status=400)
         refresh_token = request.query.get("refresh_token", "")[:_MAX_TOKEN] or None
 
@@ -216,7 +210,7 @@ class LinkPages:
                 refresh_token=refresh_token,
             )
 
-        refused = "The helpdesk did not accept that sign-in. Sign in with your email and password."
+        refused = prompts.reply("link_form_token_refused")
         return await self._link(token, claim, sign_in, username="", refused=refused)
 
     # --- steps ---------------------------------------------------------------------------
@@ -249,7 +243,7 @@ class LinkPages:
         except LinkError as exc:
             return self._refused(exc.kind, channel=claim.channel)
         except RateLimited:
-            error = "The helpdesk is receiving too many sign-ins. Wait a minute and try again."
+            error = prompts.reply("link_form_helpdesk_busy")
             return await self._form(token, claim, username=username, error=error, status=429)
         except AuthError:
             self._failures.record(claim.jti)
@@ -257,7 +251,7 @@ class LinkPages:
             return await self._form(token, claim, username=username, error=refused)
         except (HelpdeskError, TimeoutError) as exc:
             log.warning("Helpdesk sign-in failed on the link page: %s", type(exc).__name__)
-            error = "The helpdesk didn't answer. Your link still works: try again in a minute."
+            error = prompts.reply("link_form_helpdesk_down")
             return await self._form(token, claim, username=username, error=error, status=503)
         self._failures.forget(claim.jti)
         log.info("Linked a %s user to their helpdesk account", claim.channel)

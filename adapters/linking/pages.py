@@ -1,11 +1,12 @@
 """Renders the account-link pages (sign-in form, linked, refused) as self-contained HTML.
 
 The markup and the CSS are template files in `templates/` (read once, at import), so a
-deployer can restyle or reword them without touching code; this module fills them with
-`string.Template` — every value from outside (tenant and user names, provider names and
-URLs, error text) escaped first. Every page carries its CSS inline and nothing else (no
-scripts, no fonts, no CDN); the style element is allowed by its hash in
-`CONTENT_SECURITY_POLICY`, so the policy needs no 'unsafe-inline'.
+deployer can restyle or reword them without touching code; the titles, refusals and other
+sentences are `prompts/replies/link_form_*`, `link_done_*` and `link_refused_*`. This
+module fills the templates with `string.Template` — every value (tenant and user names,
+provider names and URLs, error text, the sentences) escaped first. Every page carries its
+CSS inline and nothing else (no scripts, no fonts, no CDN); the style element is allowed by
+its hash in `CONTENT_SECURITY_POLICY`, so the policy needs no 'unsafe-inline'.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from string import Template
 from typing import Literal
 from urllib.parse import urlsplit
 
+from bot import prompts
 from bot.linking import LINK_TTL_S, LinkProblem
 
 CSRF_FIELD = "csrf_token"
@@ -45,12 +47,16 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 
-_CHANNEL_LABELS = {"slack": "Slack", "teams": "Microsoft Teams", "web": "the chat"}
+_CHANNEL_LABELS = {"slack": "Slack", "teams": "Microsoft Teams"}  # product names stay as they are
 
 
 def channel_label(channel: str) -> str:
     """How the user knows the channel they came from ("slack" → "Slack")."""
-    return _CHANNEL_LABELS.get(channel, channel.capitalize() or "the chat")
+    if channel in _CHANNEL_LABELS:
+        return _CHANNEL_LABELS[channel]
+    if channel in ("web", ""):
+        return prompts.reply("link_channel_web")
+    return channel.capitalize()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,11 @@ class Refusal:
 
 def render_sign_in(form: SignInForm) -> str:
     channel = channel_label(form.channel)
-    greeting = f"Hi {escape(form.display_name)}, s" if form.display_name else "S"
+    greeting = (
+        prompts.reply("link_form_greeting_named", name=form.display_name)
+        if form.display_name
+        else prompts.reply("link_form_greeting")
+    )
     invalid = ' aria-invalid="true" aria-describedby="form-error"' if form.error else ""
     alert = (
         f'<p class="alert" role="alert" id="form-error">{escape(form.error)}</p>'
@@ -98,7 +108,7 @@ def render_sign_in(form: SignInForm) -> str:
     )
     body = _SIGN_IN.substitute(
         alert=alert,
-        greeting=greeting,
+        greeting=escape(greeting),
         tenant=escape(form.tenant_name),
         channel=escape(channel),
         csrf_field=CSRF_FIELD,
@@ -110,22 +120,25 @@ def render_sign_in(form: SignInForm) -> str:
         providers=_render_providers(form.providers),
         minutes=LINK_TTL_S // 60,
     )
-    return _page(form.tenant_name, "Link your helpdesk account", body)
+    return _page(form.tenant_name, prompts.reply("link_form_title"), body)
 
 
 def render_linked(*, tenant_name: str, helpdesk_name: str, channel: str, resumes: bool) -> str:
-    label = escape(channel_label(channel))
+    label = channel_label(channel)
     then = (
-        "The assistant will answer your question there."
+        prompts.reply("link_done_resumes")
         if resumes
-        else f"You can now ask the assistant your questions in {label}."
+        else prompts.reply("link_done_ask", channel=label)
     )
-    body = _LINKED.substitute(helpdesk_name=escape(helpdesk_name), channel=label, then=then)
-    return _page(tenant_name, "You're linked", body)
+    body = _LINKED.substitute(
+        helpdesk_name=escape(helpdesk_name), channel=escape(label), then=escape(then)
+    )
+    return _page(tenant_name, prompts.reply("link_done_title"), body)
 
 
 def render_refused(*, tenant_name: str, refusal: Refusal, retry_url: str | None = None) -> str:
-    retry = f'<p><a href="{escape(retry_url)}">Back to sign-in</a></p>' if retry_url else ""
+    back = escape(prompts.reply("link_refused_back_to_sign_in"))
+    retry = f'<p><a href="{escape(retry_url)}">{back}</a></p>' if retry_url else ""
     body = _REFUSED.substitute(
         message=escape(refusal.message), next_step=escape(refusal.next_step), retry=retry
     )
@@ -137,43 +150,41 @@ RefusalKind = LinkProblem | Literal["csrf", "locked"]
 
 def refusal_for(kind: RefusalKind, *, channel: str | None = None) -> Refusal:
     """The page text for a link that cannot be used (or a form that cannot be accepted)."""
-    where = channel_label(channel) if channel else "the chat"
-    new_link = f"Send the assistant any message in {where} and it will give you a new link."
+    where = channel_label(channel or "")
     if kind == "expired":
         return Refusal(
-            "This link has expired",
-            f"Links work for {LINK_TTL_S // 60} minutes after the assistant sends them.",
-            new_link,
+            prompts.reply("link_refused_expired_title"),
+            prompts.reply("link_refused_expired_message", minutes=LINK_TTL_S // 60),
+            prompts.reply("link_refused_new_link", where=where),
         )
     if kind == "used":
         return Refusal(
-            "This link has already been used",
-            "Each link can be used once, and this one was.",
-            f"If you just signed in, you're linked: return to {where}. To link a different "
-            "account, ask the assistant to unlink first, then use the new link it sends.",
+            prompts.reply("link_refused_used_title"),
+            prompts.reply("link_refused_used_message"),
+            prompts.reply("link_refused_used_next", where=where),
         )
     if kind == "busy":
         return Refusal(
-            "This link is in use",
-            "This link is being used in another window right now.",
-            "Wait a moment, then reload this page.",
+            prompts.reply("link_refused_busy_title"),
+            prompts.reply("link_refused_busy_message"),
+            prompts.reply("link_refused_busy_next"),
         )
     if kind == "csrf":
         return Refusal(
-            "Please try again",
-            "This sign-in form has expired or was opened in another browser.",
-            "Open the link from the assistant again in this browser and sign in there.",
+            prompts.reply("link_refused_csrf_title"),
+            prompts.reply("link_refused_csrf_message"),
+            prompts.reply("link_refused_csrf_next"),
         )
     if kind == "locked":
         return Refusal(
-            "Too many attempts",
-            "This link was used for too many unsuccessful sign-ins.",
-            new_link + " If you forgot your password, reset it on the helpdesk first.",
+            prompts.reply("link_refused_locked_title"),
+            prompts.reply("link_refused_locked_message"),
+            prompts.reply("link_refused_locked_next", where=where),
         )
     return Refusal(
-        "This link isn't valid",
-        "The link is incomplete or was changed.",
-        "Open the link exactly as the assistant sent it, or " + new_link[0].lower() + new_link[1:],
+        prompts.reply("link_refused_invalid_title"),
+        prompts.reply("link_refused_invalid_message"),
+        prompts.reply("link_refused_invalid_next", where=where),
     )
 
 
@@ -187,7 +198,8 @@ def _render_providers(providers: Sequence[ProviderLink]) -> str:
     if not providers:
         return ""
     buttons = "\n".join(
-        f'<a class="provider" href="{escape(p.url)}">Continue with {escape(p.name)}</a>'
+        f'<a class="provider" href="{escape(p.url)}">'
+        f"{escape(prompts.reply('link_form_continue_with', name=p.name))}</a>"
         for p in providers
     )
     return _PROVIDERS.substitute(buttons=buttons)

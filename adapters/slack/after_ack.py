@@ -43,9 +43,9 @@ class WorkAfterAck:
         """Queue work after an ack (raises while the server shuts down, so Slack gets a 500
         and redelivers to a replica that is up)."""
         self._tasks.spawn(self._run(work), name=name)
+        self.waiting += 1  # counted at the ack, so waiting + running is what was acknowledged
 
     async def _run(self, work: Coroutine[Any, Any, Any]) -> None:
-        self.waiting += 1
         started = False
         try:
             await self._open.wait()

@@ -53,6 +53,7 @@ from adapters.slack.render import render_confirm_working, render_notice
 from adapters.slack.replies import ReplySender, StatusSetter
 from adapters.slack.send import TRANSPORT_ERRORS, open_dm, post_once
 from adapters.tasks import TaskGroup
+from bot import prompts
 from bot.linking import Linked
 from bot.messages import ActionInvoke, ErrorReply, Inbound, Reply
 from bot.store.errors import StoreError
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 TURN_DEADLINE_S = 120.0  # the engine answers within its own 60 s; this bounds Slack calls too
-SORRY = "Sorry — something went wrong on my side. Please try again in a moment."
 CONFIRM_KINDS = ("confirm", "cancel", "comment_instead")
 
 
@@ -287,7 +287,7 @@ class SlackChannel:
             address=held.to_dict(),
         )
         await self.run_turn(inbound, held)
-        where = "the thread where an agent is working with you"
+        where = prompts.reply("slack_agent_thread")
         try:
             found = await self.client.chat_getPermalink(
                 channel=held.channel, message_ts=held.thread_ts
@@ -295,7 +295,7 @@ class SlackChannel:
             where = f"<{found['permalink']}|{where}>"
         except (SlackApiError, *TRANSPORT_ERRORS, KeyError) as exc:
             log.info("No permalink for the agent's thread: %s", type(exc).__name__)
-        text = f"I passed your message on to {where}; please continue there."
+        text = prompts.reply("slack_passed_to_agent_thread", where=where)
         origin = message.address
         try:
             if origin.kind == "channel":
@@ -343,7 +343,7 @@ class SlackChannel:
         except Exception:  # the user hears about it; the operator gets the trace
             log.exception("Slack turn failed")
             try:
-                await sender.send(ErrorReply(text=SORRY))
+                await sender.send(ErrorReply(text=prompts.reply("channel_sorry")))
             except (SlackApiError, *TRANSPORT_ERRORS) as exc:
                 log.error("Could not tell the user the turn failed: %s", type(exc).__name__)
         finally:
@@ -353,10 +353,18 @@ class SlackChannel:
                 log.error("Could not finish the Slack reply: %s", type(exc).__name__)
 
     async def _button(self, press: ButtonPress) -> None:
-        if not await self.claim(press.dedupe_key):
-            return
         address = await self._address_of(press)
         if address is None:
+            return
+        owner = await self.desk.find_conversation(CHANNEL, address.conversation_key)
+        if owner is not None and owner.user_key != f"{CHANNEL}:{press.team_id}:{press.user_id}":
+            # Someone else's card in a shared thread: leave it (and its click, which the
+            # dedupe key below does not tell apart by user) to its owner; tell only the
+            # person who clicked.
+            notice = prompts.reply("conversation_not_yours")
+            await self._ephemeral(address, press.user_id, notice)
+            return
+        if not await self.claim(press.dedupe_key):
             return
         card = None
         if press.kind in CONFIRM_KINDS and press.message_ts is not None:
@@ -380,7 +388,8 @@ class SlackChannel:
         status = self.assistant.status(address) if address.kind == "assistant" else None
         await self.run_turn(inbound, address, status=status, card=card)
         if press.kind == "feedback":
-            await self._ephemeral(address, press.user_id, "Thanks for the feedback!")
+            thanks = prompts.reply("button_rating_thanks")
+            await self._ephemeral(address, press.user_id, thanks)
 
     async def _address_of(self, press: ButtonPress) -> SlackAddress | None:
         guess = press.address(kind="dm" if (press.channel or "").startswith("D") else "channel")
@@ -417,7 +426,7 @@ class SlackChannel:
         if ids is None:
             return
         team_id, user_id = ids
-        note = f"You're linked as **{linked.helpdesk_name}**."
+        note = prompts.reply("slack_linked_as", name=linked.helpdesk_name)
         conversation = None
         if claim.conversation_key is not None:
             conversation = await self.desk.find_conversation(CHANNEL, claim.conversation_key)

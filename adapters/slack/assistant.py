@@ -19,16 +19,13 @@ from adapters.slack.payloads import CHANNEL, AssistantThreadStarted, SlackAddres
 from adapters.slack.render import active, open_tickets, suggested_prompts, truncate
 from adapters.slack.replies import StatusSetter
 from adapters.slack.send import TRANSPORT_ERRORS, WEB_API_TIMEOUT_S
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError
 
 log = logging.getLogger(__name__)
 
 LIVE_STATE_TIMEOUT_S = 3.0
 TITLE_CHARS = 60
-GREETING = (
-    "Hi! I'm your IT helpdesk assistant. Ask me about a problem, your tickets or outages — "
-    "or pick one of the suggestions."
-)
 
 
 class AssistantThreads:
@@ -49,9 +46,9 @@ class AssistantThreads:
         await desk.open_conversation(
             CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
         )
-        prompts = await self.live_prompts(address)
-        await say(text=GREETING)
-        await set_prompts(prompts=prompts)
+        suggested = await self.live_prompts(address)
+        await say(text=prompts.reply("slack_greeting"))
+        await set_prompts(prompts=suggested)
 
     async def live_prompts(self, address: SlackAddress) -> list[dict[str, str]]:
         """Prompts from what is true now for this user: outages, then open tickets."""

@@ -50,6 +50,7 @@ from adapters.slack.render import (
 from adapters.slack.replies import StatusSetter
 from adapters.slack.send import TRANSPORT_ERRORS, open_dm, post_once, slack_error
 from adapters.tasks import TaskGroup
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import JobType
 from bot.identity import HelpdeskUser
@@ -60,7 +61,6 @@ log = logging.getLogger(__name__)
 
 JOB_TYPES_TIMEOUT_S = 1.5  # a trigger_id is valid for 3 s: the modal must open before that
 READ_TIMEOUT_S = 10.0
-UNAVAILABLE = "The helpdesk isn't answering right now. Please try again in a minute."
 
 
 class Turns(Protocol):
@@ -108,13 +108,15 @@ class ConfirmedWrites:
             event_id=f"propose:{call_id}",  # the confirm that follows uses `call_id` itself
             address=conversation.address or {},
         )
-        refusal = "I can't do that right now."
+        refusal = prompts.reply("channel_cannot_now")
+        proposal: ConfirmRequest | None = None
+        # Read the turn to its end: a stream left open keeps the conversation's turn lock.
         async for reply in self._services.engine.handle(inbound):
             if isinstance(reply, ConfirmRequest):
-                return reply
-            if isinstance(reply, (Message, ErrorReply, LinkRequired)):
+                proposal = proposal or reply
+            elif isinstance(reply, (Message, ErrorReply, LinkRequired)):
                 refusal = reply.text
-        return refusal
+        return proposal or refusal
 
     @staticmethod
     def confirm_inbound(
@@ -199,7 +201,7 @@ class SlackCommands:
                 rendered = await self._read(command, key=key, body=body, team_id=team_id)
         except (HelpdeskError, TimeoutError) as exc:
             log.warning("/helpdesk %s failed: %s", command.name, type(exc).__name__)
-            rendered = render_notice(UNAVAILABLE)
+            rendered = render_notice(prompts.reply("channel_helpdesk_unavailable"))
         await respond(
             response_type="ephemeral",
             replace_original=True,
@@ -214,7 +216,7 @@ class SlackCommands:
         if command.name == "unlink":
             done = await services.identities.unlink(CHANNEL, key)
             return render_notice(
-                "Your helpdesk account is unlinked." if done else "You weren't linked."
+                prompts.reply("slack_unlinked") if done else prompts.reply("slack_was_not_linked")
             )
         try:
             user = await services.identities.resolve(CHANNEL, key)
@@ -222,23 +224,23 @@ class SlackCommands:
             user = None
         if command.name == "link" or user is None:
             if user is not None:
-                return render_notice(
-                    f"You're linked as **{user.display_name}**. "
-                    "Use `/helpdesk unlink` first to link another account."
-                )
+                return render_notice(prompts.reply("slack_already_linked", name=user.display_name))
             url = services.links.issue_url(channel=CHANNEL, user_key=key)
-            text = "Link your helpdesk account so I can act for you."
+            text = prompts.reply("channel_link_to_act")
             return render_link_required(LinkRequired(url=url, text=text))
         desk = services.desk
         if command.name == "tickets":
             tickets = await desk.tickets(user, limit=50)
             current = [ticket for ticket in tickets if ticket.status != "closed"]
-            return render_tickets(current, heading="Your open tickets")
+            return render_tickets(current, heading=prompts.reply("channel_your_tickets"))
         if command.name == "ticket":
             detail = await desk.ticket(user, int(command.argument))
             if detail is None:
-                return render_notice(f"I couldn't find ticket {command.argument} among yours.")
-            return Rendered(f"Ticket {detail.ticket_number}", ticket_detail(detail))
+                return render_notice(
+                    prompts.reply("slack_ticket_not_found", number=command.argument)
+                )
+            heading = prompts.reply("channel_ticket_heading", number=detail.ticket_number)
+            return Rendered(heading, ticket_detail(detail))
         if command.name == "outages":
             return render_outages(await desk.outages(user))
         if command.name == "human":
@@ -252,12 +254,12 @@ class SlackCommands:
         user_id = str(body.get("user_id") or "")
         trigger = str(body.get("trigger_id") or "")
         if not await self._turns.claim(f"command:{trigger}"):
-            return render_notice("On it.")
+            return render_notice(prompts.reply("slack_human_on_it"))
         dm = await open_dm(self._client, user_id)
-        root = render_notice("You asked to talk to a person from the helpdesk.")
+        root = render_notice(prompts.reply("slack_human_asked"))
         ts = await post_once(self._client, channel=dm, thread_ts=None, rendered=root, key=trigger)
         if ts is None:
-            return render_notice(UNAVAILABLE)
+            return render_notice(prompts.reply("channel_helpdesk_unavailable"))
         address = SlackAddress(team_id, dm, ts, user_id, "dm")
         inbound = Inbound(
             channel=CHANNEL,
@@ -268,7 +270,7 @@ class SlackCommands:
             address=address.to_dict(),
         )
         self._tasks.spawn(self._turns.run_turn(inbound, address), name="slack-human")
-        return render_notice(f"I've started a conversation with the helpdesk in <#{dm}>.")
+        return render_notice(prompts.reply("slack_human_started", where=f"<#{dm}>"))
 
     # --- new ticket -----------------------------------------------------------------------
 
@@ -295,9 +297,10 @@ class SlackCommands:
         services = self._services
         key = user_key(team_id, user_id)
         dm = await open_dm(self._client, user_id)
+        subject = escape(truncate(form.subject, 200))
         root = Rendered(
-            f"Creating your ticket: {form.subject}",
-            [context(f"📝 Creating your ticket *{escape(truncate(form.subject, 200))}*…")],
+            prompts.reply("slack_creating_ticket_fallback", subject=form.subject),
+            [context("📝 " + prompts.reply("slack_creating_ticket", subject=subject))],
         )
         ts = await post_once(
             self._client, channel=dm, thread_ts=None, rendered=root, key=f"view:{view_id}"
@@ -311,7 +314,7 @@ class SlackCommands:
             user = None
         if user is None:
             url = services.links.issue_url(channel=CHANNEL, user_key=key)
-            link = LinkRequired(url=url, text="Link your helpdesk account first, then try again.")
+            link = LinkRequired(url=url, text=prompts.reply("channel_link_first"))
             await self._update(address, render_link_required(link))
             return
         conversation = await services.desk.open_conversation(
@@ -327,7 +330,7 @@ class SlackCommands:
             )
         except (HelpdeskError, ReauthRequired) as exc:
             log.warning("Proposing the ticket failed: %s", type(exc).__name__)
-            proposal = UNAVAILABLE
+            proposal = prompts.reply("channel_helpdesk_unavailable")
         if isinstance(proposal, str):
             await self._update(address, render_notice(proposal))
             return

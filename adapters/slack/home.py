@@ -23,7 +23,6 @@ from adapters.slack.commands import ConfirmedWrites
 from adapters.slack.modals import reject_modal, view_values
 from adapters.slack.payloads import CHANNEL, ButtonPress, SlackAddress, user_key
 from adapters.slack.render import (
-    LINK_BUTTON_LABEL,
     Block,
     active,
     context,
@@ -35,6 +34,7 @@ from adapters.slack.render import (
 )
 from adapters.slack.send import TRANSPORT_ERRORS, slack_error
 from adapters.tasks import TaskGroup
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import Outage, Ticket
 from bot.identity import HelpdeskUser
@@ -61,55 +61,53 @@ class HomeState:
 
 def render_home(state: HomeState) -> dict[str, Any]:
     """The Home tab view (pure)."""
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "IT Helpdesk"}}
-    ]
+    title = prompts.reply("slack_home_title")
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
     if state.notice:
         blocks.append(context(f"ℹ️ {escape(state.notice)}"))
     if state.linked_as is None:
-        blocks.append(
-            mrkdwn_section(
-                "You haven't linked your helpdesk account yet. Link it to see your tickets "
-                "and let me act for you."
-            )
-        )
+        blocks.append(mrkdwn_section(prompts.reply("slack_home_unlinked")))
         if state.link_url:
-            blocks.append(_buttons(("link", LINK_BUTTON_LABEL, None, "primary", state.link_url)))
+            label = prompts.reply("label_link_account")
+            blocks.append(_buttons(("link", label, None, "primary", state.link_url)))
         return {"type": "home", "blocks": blocks}
-    blocks.append(context(f"✅ Linked as *{escape(state.linked_as)}*"))
+    linked_as = prompts.reply("slack_home_linked_as", name=escape(state.linked_as))
+    blocks.append(context(f"✅ {linked_as}"))
     blocks.append(
         _buttons(
-            ("cmd:new_ticket", "Open a ticket", None, "primary", None),
-            ("home:refresh", "Refresh", None, None, None),
+            ("cmd:new_ticket", prompts.reply("label_open_ticket"), None, "primary", None),
+            ("home:refresh", prompts.reply("slack_home_refresh"), None, None, None),
         )
     )
-    blocks += [{"type": "divider"}, mrkdwn_section("*Active outages*")]
+    blocks += [{"type": "divider"}, mrkdwn_section(f"*{prompts.reply('slack_home_outages')}*")]
     if state.outages is None:
-        blocks.append(context("Couldn't load outages right now."))
+        blocks.append(context(prompts.reply("slack_home_outages_failed")))
     elif not state.outages:
-        blocks.append(context("✅ All systems are operational."))
+        blocks.append(context(prompts.reply("channel_no_outages")))
     for outage in (state.outages or [])[:5]:
         blocks += outage_notice(outage)
-    blocks += [{"type": "divider"}, mrkdwn_section("*Your open tickets*")]
+    blocks += [{"type": "divider"}, mrkdwn_section(f"*{prompts.reply('channel_your_tickets')}*")]
     if state.tickets is None:
-        blocks.append(context("Couldn't load your tickets right now."))
+        blocks.append(context(prompts.reply("slack_home_tickets_failed")))
     elif not state.tickets:
-        blocks.append(context("You have no open tickets."))
+        blocks.append(context(prompts.reply("slack_home_no_tickets")))
     for ticket in (state.tickets or [])[:MAX_TICKETS]:
         blocks += ticket_card(ticket)
     if state.approvals is not None:
-        blocks += [{"type": "divider"}, mrkdwn_section("*Waiting for your approval*")]
+        heading = prompts.reply("slack_home_approvals")
+        blocks += [{"type": "divider"}, mrkdwn_section(f"*{heading}*")]
         if not state.approvals:
-            blocks.append(context("Nothing is waiting for you."))
+            blocks.append(context(prompts.reply("slack_home_no_approvals")))
         for ticket in state.approvals[:MAX_APPROVALS]:
             number = str(ticket.ticket_number)
             blocks += ticket_card(ticket)
             if ticket.requester_name:
-                blocks.append(context(f"Requested by {escape(ticket.requester_name)}"))
+                name = escape(ticket.requester_name)
+                blocks.append(context(prompts.reply("channel_requested_by", name=name)))
             blocks.append(
                 _buttons(
-                    ("home:approve", "Approve", number, "primary", None),
-                    ("home:reject", "Reject", number, "danger", None),
+                    ("home:approve", prompts.reply("label_approve"), number, "primary", None),
+                    ("home:reject", prompts.reply("label_reject"), number, "danger", None),
                 )
             )
     return {"type": "home", "blocks": blocks[:100]}  # a Home view holds at most 100 blocks
@@ -234,7 +232,8 @@ class SlackHome:
         reason = view_values(view).get("reason", "")
         number = str(view.get("private_metadata") or "")
         if not reason:
-            await ack(response_action="errors", errors={"reason": "Please give a reason."})
+            errors = {"reason": prompts.reply("slack_reason_needed")}
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
         user = body.get("user") or {}
@@ -276,7 +275,7 @@ class SlackHome:
         conversation = await services.desk.open_conversation(
             CHANNEL, address.conversation_key, user_key=address.user_key, address=address.to_dict()
         )
-        outcome = "That didn't work; please try again."
+        outcome = prompts.reply("channel_try_again")
         try:
             proposal = await self._writes.propose(
                 user=user,

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.render import PRIORITIES, escape, mrkdwn_section, truncate
+from adapters.slack.render import escape, mrkdwn_section, priorities, truncate
+from bot import prompts
 from bot.helpdesk.models import JobType
 
 NEW_TICKET_CALLBACK = "helpdesk_new_ticket"
@@ -23,40 +24,49 @@ def new_ticket_modal(job_types: list[JobType]) -> dict[str, Any]:
     def option(text: str, value: str) -> dict[str, Any]:
         return {"text": {"type": "plain_text", "text": truncate(text, 75)}, "value": value}
 
-    priorities = [option(f"{n} — {label}", str(n)) for n, label in PRIORITIES.items()]
+    choices = [option(f"{n} — {label}", str(n)) for n, label in priorities().items()]
     blocks: list[dict[str, Any]] = [
-        _input("subject", "Subject", {"type": "plain_text_input", "max_length": 255}),
+        _input(
+            "subject",
+            prompts.reply("label_subject"),
+            {"type": "plain_text_input", "max_length": 255},
+        ),
         _input(
             "description",
-            "Description",
+            prompts.reply("label_description"),
             {"type": "plain_text_input", "multiline": True, "max_length": 5000},
         ),
         _input(
             "priority",
-            "Priority",
-            {"type": "static_select", "options": priorities, "initial_option": priorities[2]},
+            prompts.reply("label_priority"),
+            {"type": "static_select", "options": choices, "initial_option": choices[2]},
         ),
     ]
     if job_types:
         options = [
-            option(f"{job.name} (needs approval)" if job.requires_approval else job.name, job.name)
+            option(
+                prompts.reply("slack_modal_needs_approval", name=job.name)
+                if job.requires_approval
+                else job.name,
+                job.name,
+            )
             for job in job_types[:100]
         ]
         blocks.append(
-            _input("job_type", "Job type", {"type": "static_select", "options": options}, True)
+            _input(
+                "job_type",
+                prompts.reply("label_job_type"),
+                {"type": "static_select", "options": options},
+                True,
+            )
         )
-    blocks.append(
-        mrkdwn_section(
-            "Submitting creates the ticket. If you already have a similar open ticket, "
-            "I'll ask you in our DM first."
-        )
-    )
+    blocks.append(mrkdwn_section(prompts.reply("slack_modal_submit_hint")))
     return {
         "type": "modal",
         "callback_id": NEW_TICKET_CALLBACK,
-        "title": {"type": "plain_text", "text": "New ticket"},
-        "submit": {"type": "plain_text", "text": "Create ticket"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": prompts.reply("slack_modal_new_ticket")},
+        "submit": {"type": "plain_text", "text": prompts.reply("slack_modal_create_ticket")},
+        "close": {"type": "plain_text", "text": prompts.reply("label_cancel")},
         "blocks": blocks,
     }
 
@@ -78,15 +88,17 @@ def reject_modal(ticket_number: str) -> dict[str, Any]:
         "type": "modal",
         "callback_id": REJECT_CALLBACK,
         "private_metadata": ticket_number,
-        "title": {"type": "plain_text", "text": "Reject request"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": prompts.reply("slack_modal_reject_title")},
+        "submit": {"type": "plain_text", "text": prompts.reply("label_reject")},
+        "close": {"type": "plain_text", "text": prompts.reply("label_cancel")},
         "blocks": [
-            mrkdwn_section(f"Reject ticket *{escape(ticket_number)}*? The requester sees why."),
+            mrkdwn_section(
+                prompts.reply("slack_modal_reject_question", number=escape(ticket_number))
+            ),
             {
                 "type": "input",
                 "block_id": "reason",
-                "label": {"type": "plain_text", "text": "Reason"},
+                "label": {"type": "plain_text", "text": prompts.reply("label_reason")},
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "reason",
@@ -141,15 +153,15 @@ def parse_ticket_form(values: Mapping[str, str]) -> TicketForm | dict[str, str]:
     subject = values.get("subject", "")
     description = values.get("description", "")
     if not subject:
-        errors["subject"] = "Please give the ticket a subject."
+        errors["subject"] = prompts.reply("channel_form_no_subject")
     elif len(subject) > 255:
-        errors["subject"] = "Keep the subject under 255 characters."
+        errors["subject"] = prompts.reply("slack_form_subject_too_long")
     if not description:
-        errors["description"] = "Please describe the problem."
+        errors["description"] = prompts.reply("channel_form_no_description")
     priority_text = values.get("priority")
     priority = int(priority_text) if priority_text and priority_text.isdigit() else None
     if priority is not None and not 1 <= priority <= 5:
-        errors["priority"] = "Choose a priority from the list."
+        errors["priority"] = prompts.reply("slack_form_pick_priority")
     if errors:
         return errors
     return TicketForm(subject, description, priority, values.get("job_type") or None)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.slack.payloads import encode_action_id
+from bot import prompts
 from bot.helpdesk.models import Outage, Ticket, TicketDetail
 from bot.messages import (
     Action,
@@ -36,10 +37,7 @@ BUTTON_LABEL_LIMIT = 75
 CONTEXT_ELEMENTS = 10
 FALLBACK_LIMIT = 300  # the notification text; the blocks carry the full message
 
-PRIORITIES = {1: "Critical", 2: "High", 3: "Medium", 4: "Low", 5: "Lowest"}
-STATUSES = {"open": "Open", "in_progress": "In progress", "on_hold": "On hold", "closed": "Closed"}
 OUTAGE_ICONS = {"outage": "🔴", "degraded": "🟠", "maintenance": "🛠️", "resolved": "✅"}
-LINK_BUTTON_LABEL = "Link your helpdesk account"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +174,9 @@ def render_confirm(confirm: ConfirmRequest) -> Rendered:
     actions = actions_block(confirm.actions, block_id="confirm_actions")
     if actions is not None:
         blocks.append(actions)
-    return Rendered(f"Please confirm: {truncate(confirm.title, 200)}", blocks)
+    return Rendered(
+        prompts.reply("channel_please_confirm", title=truncate(confirm.title, 200)), blocks
+    )
 
 
 def _without_buttons(blocks: Iterable[Mapping[str, Any]]) -> list[Block]:
@@ -185,8 +185,9 @@ def _without_buttons(blocks: Iterable[Mapping[str, Any]]) -> list[Block]:
 
 def render_confirm_working(card: Iterable[Mapping[str, Any]], *, user_id: str) -> Rendered:
     """The clicked card at once: buttons gone, so nobody clicks twice while it runs."""
-    blocks = [*_without_buttons(card), context(f"⏳ <@{user_id}> confirmed — working on it…")]
-    return Rendered("Working on it…", blocks)
+    note = prompts.reply("channel_confirmed_working", who=f"<@{user_id}>")
+    blocks = [*_without_buttons(card), context(f"⏳ {note}")]
+    return Rendered(prompts.reply("channel_working"), blocks)
 
 
 def render_confirm_outcome(card: Iterable[Mapping[str, Any]], outcome: str) -> Rendered:
@@ -213,12 +214,16 @@ def render_agent_message(message: AgentMessage) -> Rendered:
     name = escape(message.agent_name)
     return Rendered(
         f"{message.agent_name}: {fallback_text(message.text)}",
-        [context(f"🧑‍💼 *{name}* (helpdesk agent)"), markdown_block(message.text)],
+        [
+            context("🧑‍💼 " + prompts.reply("channel_agent_label", name=f"*{name}*")),
+            markdown_block(message.text),
+        ],
     )
 
 
 def render_link_required(link: LinkRequired) -> Rendered:
-    action = Action(id="link", kind="link", label=LINK_BUTTON_LABEL, url=link.url, style="primary")
+    label = prompts.reply("label_link_account")
+    action = Action(id="link", kind="link", label=label, url=link.url, style="primary")
     return Rendered(
         link.text,
         [
@@ -243,19 +248,43 @@ def render_notice(text: str) -> Rendered:
 # --- helpdesk records (also used by App Home and the slash command) -----------------------
 
 
+def priorities() -> dict[int, str]:
+    """The helpdesk's priorities (1 = critical … 5 = lowest) as the user reads them."""
+    return {
+        1: prompts.reply("channel_priority_critical"),
+        2: prompts.reply("channel_priority_high"),
+        3: prompts.reply("channel_priority_medium"),
+        4: prompts.reply("channel_priority_low"),
+        5: prompts.reply("channel_priority_lowest"),
+    }
+
+
+def statuses() -> dict[str, str]:
+    """A ticket's status as the user reads it."""
+    return {
+        "open": prompts.reply("channel_status_open"),
+        "in_progress": prompts.reply("channel_status_in_progress"),
+        "on_hold": prompts.reply("channel_status_on_hold"),
+        "closed": prompts.reply("channel_status_closed"),
+    }
+
+
 def ticket_card(ticket: Ticket) -> list[Block]:
     title = f"*#{ticket.ticket_number} {escape(truncate(ticket.subject, 200))}*"
-    facts = [STATUSES.get(ticket.status, ticket.status)]
+    facts = [statuses().get(ticket.status, ticket.status)]
     if ticket.priority is not None:
-        facts.append(f"{PRIORITIES.get(ticket.priority, ticket.priority)} priority")
+        priority = priorities().get(ticket.priority, ticket.priority)
+        facts.append(prompts.reply("channel_fact_priority", priority=priority))
     if ticket.job_type:
         facts.append(escape(ticket.job_type))
     if ticket.approval_status == "pending":
-        facts.append("awaiting approval")
+        facts.append(prompts.reply("channel_awaiting_approval"))
     if ticket.assigned_tech_name:
-        facts.append(f"with {escape(ticket.assigned_tech_name)}")
+        name = escape(ticket.assigned_tech_name)
+        facts.append(prompts.reply("channel_fact_assigned", name=name))
     if ticket.updated_at is not None:
-        facts.append(f"updated {ticket.updated_at:%d %b %Y}")
+        date = f"{ticket.updated_at:%d %b %Y}"
+        facts.append(prompts.reply("channel_fact_updated", date=date))
     return [mrkdwn_section(title), context(" · ".join(facts))]
 
 
@@ -265,14 +294,14 @@ def ticket_detail(ticket: TicketDetail) -> list[Block]:
         blocks.append(mrkdwn_section(escape(truncate(ticket.description, 1500))))
     public = [comment for comment in ticket.comments if not comment.is_internal][-3:]
     for comment in public:
-        author = escape(comment.author_name or "Helpdesk")
+        author = escape(comment.author_name or prompts.reply("slack_comment_author_unknown"))
         blocks.append(context(f"💬 *{author}*: {escape(truncate(comment.comment, 500))}"))
     return blocks
 
 
 def outage_notice(outage: Outage) -> list[Block]:
     icon = OUTAGE_ICONS.get(outage.status, "⚠️")
-    where = f" · {escape(outage.site_name)}" if outage.site_name else " · all sites"
+    where = f" · {escape(outage.site_name or prompts.reply('channel_all_sites'))}"
     blocks = [mrkdwn_section(f"{icon} *{escape(outage.title)}*")]
     detail = f"{escape(outage.service)}: {outage.status}{where}"
     if outage.message:
@@ -296,49 +325,51 @@ def suggested_prompts(
     recent open ticket, then everyday requests.
     https://docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts
     """
-    prompts: list[dict[str, str]] = []
+    offered: list[dict[str, str]] = []
     for outage in active(outages)[:2]:
-        prompts.append(
+        service, status = outage.service, outage.status
+        offered.append(
             {
-                "title": truncate(f"{outage.service} is {outage.status} — check status", 75),
-                "message": f"Is there a problem with {outage.service} right now?",
+                "title": truncate(
+                    prompts.reply("slack_prompt_outage_title", service=service, status=status), 75
+                ),
+                "message": prompts.reply("slack_prompt_outage", service=service),
             }
         )
     for ticket in open_tickets(tickets)[:1]:
-        prompts.append(
+        number = ticket.ticket_number
+        offered.append(
             {
-                "title": truncate(f"Status of ticket {ticket.ticket_number}", 75),
-                "message": f"What is the status of ticket {ticket.ticket_number}?",
+                "title": truncate(prompts.reply("slack_prompt_ticket_title", number=number), 75),
+                "message": prompts.reply("slack_prompt_ticket", number=number),
             }
         )
-    prompts += [
-        {"title": "Fix a VPN problem", "message": "My VPN keeps disconnecting, how do I fix it?"},
-        {"title": "Open a ticket", "message": "I'd like to open a ticket."},
-        {"title": "Talk to a person", "message": "I'd like to talk to a person."},
+    offered += [
+        {
+            "title": prompts.reply("slack_prompt_vpn_title"),
+            "message": prompts.reply("slack_prompt_vpn"),
+        },
+        {
+            "title": prompts.reply("label_open_ticket"),
+            "message": prompts.reply("slack_prompt_open_ticket"),
+        },
+        {
+            "title": prompts.reply("slack_prompt_person_title"),
+            "message": prompts.reply("slack_prompt_person"),
+        },
     ]
-    return prompts[:limit]
-
-
-HELP_TEXT = (
-    "*`/helpdesk` commands*\n"
-    "• `/helpdesk tickets` — your open tickets\n"
-    "• `/helpdesk ticket 3018` — one ticket, with its latest comments\n"
-    "• `/helpdesk new` — open a ticket with a form\n"
-    "• `/helpdesk outages` — what is down right now\n"
-    "• `/helpdesk human` — talk to a person from the helpdesk\n"
-    "• `/helpdesk link` / `/helpdesk unlink` — connect or disconnect your helpdesk account\n"
-    "Or just send me a message — I answer in DMs, in threads where you mention me, "
-    "and in the assistant panel."
-)
+    return offered[:limit]
 
 
 def render_help() -> Rendered:
-    return Rendered("helpdesk commands", [mrkdwn_section(HELP_TEXT)])
+    help_text = prompts.reply("slack_help")
+    return Rendered(prompts.reply("slack_help_fallback"), [mrkdwn_section(help_text)])
 
 
 def render_tickets(tickets: Sequence[Ticket], *, heading: str) -> Rendered:
     if not tickets:
-        return Rendered("No open tickets", [mrkdwn_section("You have no open tickets. 🎉")])
+        empty = mrkdwn_section(prompts.reply("channel_no_tickets"))
+        return Rendered(prompts.reply("slack_no_tickets_fallback"), [empty])
     blocks: list[Block] = [mrkdwn_section(f"*{escape(heading)}*")]
     for ticket in tickets[:15]:  # 2 blocks each; a message holds at most 50 blocks
         blocks += ticket_card(ticket)
@@ -348,10 +379,9 @@ def render_tickets(tickets: Sequence[Ticket], *, heading: str) -> Rendered:
 def render_outages(outages: Sequence[Outage]) -> Rendered:
     current = active(outages)
     if not current:
-        return Rendered(
-            "All systems operational", [mrkdwn_section("✅ All systems are operational.")]
-        )
+        none = mrkdwn_section(prompts.reply("channel_no_outages"))
+        return Rendered(prompts.reply("slack_no_outages_fallback"), [none])
     blocks: list[Block] = []
     for outage in current[:20]:
         blocks += outage_notice(outage)
-    return Rendered(f"{len(current)} active outage(s)", blocks)
+    return Rendered(prompts.reply("channel_active_outages", count=len(current)), blocks)

@@ -27,6 +27,7 @@ from adapters.slack.send import (
     slack_error,
 )
 from adapters.slack.stream import MessageStream
+from bot import prompts
 from bot.messages import (
     AgentMessage,
     ConfirmRequest,
@@ -76,7 +77,7 @@ class ReplySender:
 
     async def send(self, reply: Reply) -> None:
         if isinstance(reply, Typing):
-            await self._show_status(reply.status or "is thinking…")
+            await self._show_status(reply.status or prompts.reply("slack_status_thinking"))
         elif isinstance(reply, TextDelta):
             if self.streams and reply.text:
                 if self._stream is None:
@@ -96,7 +97,7 @@ class ReplySender:
             if self._card is not None:
                 ts, blocks = self._card
                 self._card = None
-                rendered = render_confirm_outcome(blocks, "↪ See the reply below.")
+                rendered = render_confirm_outcome(blocks, prompts.reply("channel_see_reply_below"))
                 await self._client.chat_update(
                     channel=self._address.channel, ts=ts, text=rendered.text, blocks=rendered.blocks
                 )

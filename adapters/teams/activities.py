@@ -76,6 +76,18 @@ class CardAction:
         return self.action_id.partition(":")[0]
 
     @property
+    def reason(self) -> str:
+        """What the manager typed beside an approvals card's buttons for this ticket."""
+        number = self.action_id.partition(":")[2]
+        return str(self.data.get(f"reason_{number}") or "").strip()[:500]
+
+    @property
+    def needs_reason(self) -> bool:
+        """A Reject pressed with the reason left empty: asked again, not acted on, so it must
+        not take the card's one claim (the manager types a reason and presses again)."""
+        return self.kind == "reject" and not self.reason
+
+    @property
     def dedupe_key(self) -> str:
         """A card acts once: a second press on the same card (a double click, a retried
         submit, Confirm after Cancel) finds this claim taken."""

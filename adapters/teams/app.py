@@ -43,13 +43,13 @@ from adapters.teams.cards import invoke_card, invoke_message, render_confirm_wor
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.extension import TeamsExtension
 from adapters.teams.turns import CONFIRM_KINDS, TeamsTurns
+from bot import prompts
 from bot.linking import Linked
 from bot.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
-ALREADY_HANDLED = "This was already handled."
 
 
 class TeamsChannel:
@@ -145,14 +145,23 @@ class TeamsChannel:
             self.tasks.spawn(self.turns.card_action(press), name="teams-card-action")
             return
         # Action.Execute: the answer replaces the pressed card, so it is decided here.
+        if await self.turns.pressed_by_someone_else(press):
+            await _answer_invoke(context, invoke_message(prompts.reply("conversation_not_yours")))
+            return
+        if press.needs_reason:
+            self.tasks.spawn(self.turns.card_action(press), name="teams-card-action")
+            number = press.action_id.partition(":")[2]
+            reason_needed = prompts.reply("approval_reason_needed", number=number)
+            await _answer_invoke(context, invoke_message(reason_needed))
+            return
         if not await self.turns.claim(press.dedupe_key):
-            await _answer_invoke(context, invoke_message(ALREADY_HANDLED))
+            await _answer_invoke(context, invoke_message(prompts.reply("teams_already_handled")))
             return
         self.tasks.spawn(self.turns.card_action(press, claimed=True), name="teams-card-action")
         if press.kind in CONFIRM_KINDS:
             await _answer_invoke(context, invoke_card(render_confirm_working(press.data)))
         else:
-            await _answer_invoke(context, invoke_message("Thanks!"))
+            await _answer_invoke(context, invoke_message(prompts.reply("teams_thanks")))
 
 
 async def _answer_invoke(context: TurnContext, body: Any, *, status: int = HTTPStatus.OK) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.teams.activities import ACTION_KEY, VALUE_KEY
+from bot import prompts
 from bot.helpdesk.models import Outage, Ticket
 from bot.messages import (
     Action,
@@ -35,12 +36,8 @@ Card = dict[str, Any]
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 TEXT_LIMIT = 24_000  # a Teams message is at most ~28 KB including its card
-LINK_BUTTON_LABEL = "Link your helpdesk account"
-PRIORITIES = {1: "Critical", 2: "High", 3: "Medium", 4: "Low", 5: "Lowest"}
-STATUSES = {"open": "Open", "in_progress": "In progress", "on_hold": "On hold", "closed": "Closed"}
 OUTAGE_ICONS = {"outage": "🔴", "degraded": "🟠", "maintenance": "🛠️", "resolved": "✅"}
 HANDOFF_ICONS = {"queued": "⏳", "joined": "🙋", "ended": "✅", "cancelled": "↩️"}
-WORKING = "⏳ Working on it…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +67,7 @@ def teams_markdown(markdown: str) -> str:
 
 def sources_line(sources: Sequence[Source]) -> str:
     links = [f"[{_link_text(source.title)}]({source.url})" for source in sources[:8]]
-    return "📄 Sources: " + " · ".join(links) if links else ""
+    return "📄 " + prompts.reply("teams_sources", links=" · ".join(links)) if links else ""
 
 
 def _link_text(title: str) -> str:
@@ -156,7 +153,7 @@ def render_feedback_outcome(
 ) -> Outgoing:
     """The answer after 👍/👎: the same text, no buttons, a thank-you."""
     kept = [Source(0, str(pair[0]), str(pair[1])) for pair in sources if len(pair) == 2]
-    thanks = "Thanks for the feedback! 👍" if score == "up" else "Thanks for the feedback!"
+    thanks = prompts.reply("button_rating_thanks") + (" 👍" if score == "up" else "")
     body = [text_block(thanks, isSubtle=True, size="Small")]
     return Outgoing(text=answer_text(text, kept), cards=[adaptive_card(body)])
 
@@ -168,7 +165,8 @@ def render_confirm(confirm: ConfirmRequest) -> Outgoing:
     for notice in confirm.notices:
         body.append(text_block(f"⚠️ {notice}", color="Warning"))
     card = adaptive_card(body, buttons(confirm.actions, **echo))
-    return Outgoing(cards=[card], summary=f"Please confirm: {truncate(confirm.title, 200)}")
+    summary = prompts.reply("channel_please_confirm", title=truncate(confirm.title, 200))
+    return Outgoing(cards=[card], summary=summary)
 
 
 def _confirm_body(title: str, fields: Iterable[tuple[str, str]]) -> list[Card]:
@@ -176,7 +174,7 @@ def _confirm_body(title: str, fields: Iterable[tuple[str, str]]) -> list[Card]:
 
 
 def _echoed(data: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]]:
-    title = str(data.get("t") or "Your request")
+    title = str(data.get("t") or prompts.reply("teams_your_request"))
     pairs = [
         (str(pair[0]), str(pair[1]))
         for pair in data.get("f") or []
@@ -188,7 +186,11 @@ def _echoed(data: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]]:
 def render_confirm_working(data: Mapping[str, Any], *, who: str | None = None) -> Card:
     """The pressed card at once: buttons gone, so nobody presses twice while it runs."""
     title, pairs = _echoed(data)
-    note = f"⏳ {who} confirmed — working on it…" if who else WORKING
+    note = "⏳ " + (
+        prompts.reply("channel_confirmed_working", who=who)
+        if who
+        else prompts.reply("channel_working")
+    )
     return adaptive_card([*_confirm_body(title, pairs), text_block(note, isSubtle=True)])
 
 
@@ -205,12 +207,14 @@ def render_handoff(status: HandoffStatus) -> Outgoing:
 
 def render_agent_message(message: AgentMessage) -> Outgoing:
     name = message.agent_name.replace("*", "")
-    return Outgoing(text=f"🧑‍💼 **{name}** (helpdesk agent)\n\n{teams_markdown(message.text)}")
+    label = prompts.reply("channel_agent_label", name=f"**{name}**")
+    return Outgoing(text=f"🧑‍💼 {label}\n\n{teams_markdown(message.text)}")
 
 
 def render_link_required(link: LinkRequired) -> Outgoing:
     """The sign-in card: one button to the account-link page."""
-    card = adaptive_card([text_block(link.text)], [open_url(LINK_BUTTON_LABEL, link.url)])
+    label = prompts.reply("label_link_account")
+    card = adaptive_card([text_block(link.text)], [open_url(label, link.url)])
     return Outgoing(cards=[card], summary=link.text)
 
 
@@ -227,51 +231,55 @@ def render_notice(text: str) -> Outgoing:
 
 def render_welcome(tenant_name: str, *, personal: bool) -> Outgoing:
     where = (
-        "Just write to me here."
+        prompts.reply("teams_welcome_personal")
         if personal
-        else "Mention me (@) in a message and I'll answer in its thread."
+        else prompts.reply("teams_welcome_group")
     )
-    text = (
-        f"👋 Hi! I'm the **{tenant_name}** assistant. I can:\n\n"
-        "- answer IT questions from the knowledge base\n"
-        "- tell you about outages\n"
-        "- look up your tickets and open new ones (always after you confirm)\n"
-        "- hand you over to a person from the helpdesk\n\n"
-        f"{where} Type **help** for commands."
-    )
-    return Outgoing(text=text)
-
-
-HELP_TEXT = (
-    "**What you can type**\n\n"
-    "- **tickets** — your open tickets\n"
-    "- **outages** — what is down right now\n"
-    "- **approvals** — tickets waiting for your approval (managers)\n"
-    "- **help** — this list\n\n"
-    "Anything else is a question for me. To turn any Teams message into a ticket, use "
-    "its **…** menu → **Create a helpdesk ticket**."
-)
+    return Outgoing(text=prompts.reply("teams_welcome", tenant_name=tenant_name, where=where))
 
 
 def render_help() -> Outgoing:
-    return Outgoing(text=HELP_TEXT)
+    return Outgoing(text=prompts.reply("teams_help"))
 
 
 # --- helpdesk records ----------------------------------------------------------------------
 
 
+def priorities() -> dict[int, str]:
+    """The helpdesk's priorities (1 = critical … 5 = lowest) as the user reads them."""
+    return {
+        1: prompts.reply("channel_priority_critical"),
+        2: prompts.reply("channel_priority_high"),
+        3: prompts.reply("channel_priority_medium"),
+        4: prompts.reply("channel_priority_low"),
+        5: prompts.reply("channel_priority_lowest"),
+    }
+
+
+def statuses() -> dict[str, str]:
+    """A ticket's status as the user reads it."""
+    return {
+        "open": prompts.reply("channel_status_open"),
+        "in_progress": prompts.reply("channel_status_in_progress"),
+        "on_hold": prompts.reply("channel_status_on_hold"),
+        "closed": prompts.reply("channel_status_closed"),
+    }
+
+
 def ticket_facts(ticket: Ticket) -> list[str]:
-    facts = [STATUSES.get(ticket.status, ticket.status)]
+    facts = [statuses().get(ticket.status, ticket.status)]
     if ticket.priority is not None:
-        facts.append(f"{PRIORITIES.get(ticket.priority, ticket.priority)} priority")
+        priority = priorities().get(ticket.priority, ticket.priority)
+        facts.append(prompts.reply("channel_fact_priority", priority=priority))
     if ticket.job_type:
         facts.append(ticket.job_type)
     if ticket.approval_status == "pending":
-        facts.append("awaiting approval")
+        facts.append(prompts.reply("channel_awaiting_approval"))
     if ticket.assigned_tech_name:
-        facts.append(f"with {ticket.assigned_tech_name}")
+        facts.append(prompts.reply("channel_fact_assigned", name=ticket.assigned_tech_name))
     if ticket.updated_at is not None:
-        facts.append(f"updated {ticket.updated_at:%d %b %Y}")
+        date = f"{ticket.updated_at:%d %b %Y}"
+        facts.append(prompts.reply("channel_fact_updated", date=date))
     return facts
 
 
@@ -288,10 +296,11 @@ def ticket_container(ticket: Ticket) -> Card:
 
 def render_tickets(tickets: Sequence[Ticket]) -> Outgoing:
     if not tickets:
-        return Outgoing(text="You have no open tickets. 🎉")
-    body = [text_block("Your open tickets", weight="Bolder", size="Medium")]
+        return Outgoing(text=prompts.reply("channel_no_tickets"))
+    heading = prompts.reply("channel_your_tickets")
+    body = [text_block(heading, weight="Bolder", size="Medium")]
     body += [ticket_container(ticket) for ticket in tickets[:15]]
-    return Outgoing(cards=[adaptive_card(body)], summary="Your open tickets")
+    return Outgoing(cards=[adaptive_card(body)], summary=heading)
 
 
 def outage_container(outage: Outage) -> Card:
@@ -313,44 +322,48 @@ def outage_container(outage: Outage) -> Card:
 def render_outages(outages: Sequence[Outage]) -> Outgoing:
     current = [outage for outage in outages if outage.status != "resolved"]
     if not current:
-        return Outgoing(text="✅ All systems are operational.")
+        return Outgoing(text=prompts.reply("channel_no_outages"))
     body = [outage_container(outage) for outage in current[:20]]
-    return Outgoing(cards=[adaptive_card(body)], summary=f"{len(current)} active outage(s)")
+    summary = prompts.reply("channel_active_outages", count=len(current))
+    return Outgoing(cards=[adaptive_card(body)], summary=summary)
 
 
 def render_approvals(tickets: Sequence[Ticket]) -> Outgoing:
     """Tickets waiting for the manager: Approve, or Reject with the reason typed in the card."""
     if not tickets:
-        return Outgoing(text="Nothing is waiting for your approval.")
-    body: list[Card] = [text_block("Waiting for your approval", weight="Bolder", size="Medium")]
+        return Outgoing(text=prompts.reply("teams_no_approvals"))
+    heading = prompts.reply("teams_approvals_heading")
+    body: list[Card] = [text_block(heading, weight="Bolder", size="Medium")]
+    approve, reject = prompts.reply("label_approve"), prompts.reply("label_reject")
     for ticket in tickets[:10]:
         number = ticket.ticket_number
         container = ticket_container(ticket)
         if ticket.requester_name:
-            container["items"].append(text_block(f"Requested by {ticket.requester_name}"))
+            requested = prompts.reply("channel_requested_by", name=ticket.requester_name)
+            container["items"].append(text_block(requested))
         container["items"] += [
             {
                 "type": "Input.Text",
                 "id": f"reason_{number}",
-                "placeholder": "Reason (needed to reject)",
+                "placeholder": prompts.reply("teams_reject_reason_hint"),
                 "maxLength": 500,
             },
             {
                 "type": "ActionSet",
                 "actions": [
-                    submit(Action(f"approve:{number}", "confirm", "Approve", style="primary")),
-                    submit(Action(f"reject:{number}", "cancel", "Reject", style="danger")),
+                    submit(Action(f"approve:{number}", "confirm", approve, style="primary")),
+                    submit(Action(f"reject:{number}", "cancel", reject, style="danger")),
                 ],
             },
         ]
         body.append(container)
-    return Outgoing(cards=[adaptive_card(body)], summary="Tickets waiting for your approval")
+    summary = prompts.reply("teams_approvals_summary")
+    return Outgoing(cards=[adaptive_card(body)], summary=summary)
 
 
 def render_decided(ticket_number: int, outcome: str) -> Card:
-    return adaptive_card(
-        [text_block(f"Ticket {ticket_number}", weight="Bolder"), text_block(outcome)]
-    )
+    heading = prompts.reply("channel_ticket_heading", number=ticket_number)
+    return adaptive_card([text_block(heading, weight="Bolder"), text_block(outcome)])
 
 
 def invoke_card(card: Card) -> dict[str, Any]:

@@ -40,7 +40,8 @@ from adapters.teams.cards import (
 )
 from adapters.teams.forms import parse_ticket_form, render_ticket_form, task_continue, task_message
 from adapters.teams.send import Connector, TeamsSendError
-from adapters.teams.turns import UNAVAILABLE, TeamsTurns
+from adapters.teams.turns import TeamsTurns
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.helpdesk.models import JobType
 from bot.identity import HelpdeskUser
@@ -48,7 +49,6 @@ from bot.messages import ActionInvoke, ConfirmRequest, ErrorReply, Inbound, Link
 
 log = logging.getLogger(__name__)
 
-FORM_TITLE = "Create a helpdesk ticket"
 JOB_TYPES_TIMEOUT_S = 3.0  # the task module must open well within Teams' invoke timeout
 READ_TIMEOUT_S = 10.0
 
@@ -84,11 +84,12 @@ class TeamsExtension:
             user = None if isinstance(exc, HelpdeskError) else user
         if user is None:
             card = adaptive_card(
-                [text_block("Link your helpdesk account first, then try again.")],
-                [open_url("Link your helpdesk account", self._link_url(fetch.address))],
+                [text_block(prompts.reply("channel_link_first"))],
+                [open_url(prompts.reply("label_link_account"), self._link_url(fetch.address))],
             )
-            return task_continue(card, title=FORM_TITLE)
-        return task_continue(render_ticket_form(fetch.message_text, job_types), title=FORM_TITLE)
+            return task_continue(card, title=prompts.reply("teams_form_title"))
+        form = render_ticket_form(fetch.message_text, job_types)
+        return task_continue(form, title=prompts.reply("teams_form_title"))
 
     async def accept_submit(self, submit: ExtensionSubmit) -> dict[str, Any] | None:
         """None when the form can be proposed; else the invoke's answer saying why not."""
@@ -111,7 +112,7 @@ class TeamsExtension:
             if user is None:
                 link = LinkRequired(
                     url=self._link_url(personal.address),
-                    text="Link your helpdesk account first, then try again.",
+                    text=prompts.reply("channel_link_first"),
                 )
                 await personal.post(render_link_required(link), reply=False)
                 return
@@ -142,31 +143,32 @@ class TeamsExtension:
             display_name=address.user_name,
             address=address.to_dict(),
         )
-        refusal = "I can't do that right now."
-        try:
+        refusal = prompts.reply("channel_cannot_now")
+        proposal: ConfirmRequest | None = None
+        try:  # read the turn to its end: a stream left open keeps the turn lock
             async for reply in self._services.engine.handle(inbound):
                 if isinstance(reply, ConfirmRequest):
-                    return reply
-                if isinstance(reply, (Message, ErrorReply, LinkRequired)):
+                    proposal = proposal or reply
+                elif isinstance(reply, (Message, ErrorReply, LinkRequired)):
                     refusal = reply.text
         except (HelpdeskError, ReauthRequired) as exc:
             log.warning("Proposing %s failed: %s", tool, type(exc).__name__)
-            return UNAVAILABLE
-        return refusal
+            return prompts.reply("channel_helpdesk_unavailable")
+        return proposal or refusal
 
     # --- approvals ------------------------------------------------------------------------
 
     async def show_approvals(self, address: TeamsAddress, connector: Connector) -> None:
         user = await self._user(address)
         if user is None or not user.profile.permissions.ismgr:
-            await connector.post(render_notice("Only managers have tickets to approve."))
+            await connector.post(render_notice(prompts.reply("teams_only_managers_approve")))
             return
         try:
             async with asyncio.timeout(READ_TIMEOUT_S):
                 tickets = await self._services.desk.approvals(user, limit=10)
         except (HelpdeskError, TimeoutError) as exc:
             log.warning("Teams approvals failed: %s", type(exc).__name__)
-            await connector.post(render_notice(UNAVAILABLE))
+            await connector.post(render_notice(prompts.reply("channel_helpdesk_unavailable")))
             return
         await connector.post(render_approvals(tickets))
 
@@ -175,13 +177,13 @@ class TeamsExtension:
         kind, _, number = press.action_id.partition(":")
         if not number.isdigit():
             return
-        reason = str(press.data.get(f"reason_{number}") or "").strip()[:500]
+        reason = press.reason
         address = press.address
 
         async def work(connector: Connector) -> None:
             if kind == "reject" and not reason:
                 await connector.post(
-                    render_notice(f"To reject ticket {number}, type a reason first.")
+                    render_notice(prompts.reply("approval_reason_needed", number=number))
                 )
                 return
             arguments: dict[str, Any] = {"ticket_number": int(number)}
@@ -209,7 +211,7 @@ class TeamsExtension:
             event_id=call_id,
             address=address.to_dict(),
         )
-        outcome = "That didn't work; please try again."
+        outcome = prompts.reply("channel_try_again")
         async for reply in self._services.engine.handle(inbound):
             if isinstance(reply, (Message, ErrorReply)):
                 outcome = reply.text

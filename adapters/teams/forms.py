@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.teams.cards import ADAPTIVE_CARD, Card, adaptive_card, text_block, truncate
+from bot import prompts
 from bot.helpdesk.models import JobType
 
 
@@ -38,9 +39,9 @@ def parse_ticket_form(data: Mapping[str, Any]) -> TicketForm:
     job_type = " ".join(str(data.get("job_type") or "").split())[:100]
     errors: dict[str, str] = {}
     if not subject:
-        errors["subject"] = "Please give the ticket a subject."
+        errors["subject"] = prompts.reply("channel_form_no_subject")
     if not description:
-        errors["description"] = "Please describe the problem."
+        errors["description"] = prompts.reply("channel_form_no_description")
     return TicketForm(
         subject=subject,
         description=description,
@@ -53,23 +54,23 @@ def render_ticket_form(message_text: str, job_types: Sequence[JobType]) -> Card:
     """The "Create a helpdesk ticket" form, prefilled from the message it was opened on."""
     first_line = next((line for line in message_text.splitlines() if line.strip()), "")
     body: list[Card] = [
-        text_block("Create a helpdesk ticket", weight="Bolder", size="Medium"),
+        text_block(prompts.reply("teams_form_title"), weight="Bolder", size="Medium"),
         {
             "type": "Input.Text",
             "id": "subject",
-            "label": "Subject",
+            "label": prompts.reply("label_subject"),
             "isRequired": True,
-            "errorMessage": "Please give the ticket a subject.",
+            "errorMessage": prompts.reply("channel_form_no_subject"),
             "maxLength": 255,
             "value": truncate(first_line, 120),
         },
         {
             "type": "Input.Text",
             "id": "description",
-            "label": "Description",
+            "label": prompts.reply("label_description"),
             "isMultiline": True,
             "isRequired": True,
-            "errorMessage": "Please describe the problem.",
+            "errorMessage": prompts.reply("channel_form_no_description"),
             "maxLength": 4000,
             "value": truncate(message_text, 4000),
         },
@@ -79,17 +80,13 @@ def render_ticket_form(message_text: str, job_types: Sequence[JobType]) -> Card:
             {
                 "type": "Input.ChoiceSet",
                 "id": "job_type",
-                "label": "Job type",
+                "label": prompts.reply("label_job_type"),
                 "style": "compact",
                 "choices": [{"title": jt.name, "value": jt.name} for jt in job_types[:50]],
             }
         )
-    body.append(
-        text_block(
-            "You'll see the ticket once more and confirm it before it is filed.", isSubtle=True
-        )
-    )
-    actions = [{"type": "Action.Submit", "title": "Review ticket", "data": {}}]
+    body.append(text_block(prompts.reply("teams_form_confirm_next"), isSubtle=True))
+    actions = [{"type": "Action.Submit", "title": prompts.reply("teams_form_review"), "data": {}}]
     return adaptive_card(body, actions)
 
 

@@ -20,6 +20,7 @@ from adapters.teams.cards import (
 )
 from adapters.teams.send import Connector, TeamsSendError
 from adapters.teams.stream import MessageStream
+from bot import prompts
 from bot.messages import (
     AgentMessage,
     ConfirmRequest,
@@ -35,13 +36,6 @@ from bot.messages import (
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 3.0  # Teams shows a typing indicator for about three seconds
-LINK_SENT_PRIVATELY = (
-    "To help you I need your helpdesk account: I've sent you a sign-in link in our personal chat."
-)
-NO_PRIVATE_LINK = (
-    "To help you I need your helpdesk account. Open a personal chat with me "
-    "(Apps → IT Helpdesk) and write there; I'll send you a sign-in link."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +112,7 @@ class ReplySender:
         that got no outcome (the answer went below it)."""
         await self._end_stream()
         if self._card is not None:
-            await self._settle_card("↪ See the reply below.")
+            await self._settle_card(prompts.reply("channel_see_reply_below"))
 
     def typed_just_now(self) -> None:
         """A typing indicator was sent before the turn began; the engine's first Typing
@@ -160,9 +154,9 @@ class ReplySender:
             await self._connector.post_personal(render_link_required(link))
         except TeamsSendError as exc:
             log.info("Could not open a personal chat for the sign-in link: %s", exc.status)
-            await self._post(Outgoing(text=NO_PRIVATE_LINK))
+            await self._post(Outgoing(text=prompts.reply("teams_no_private_link")))
             return
-        await self._post(Outgoing(text=LINK_SENT_PRIVATELY))
+        await self._post(Outgoing(text=prompts.reply("teams_link_sent_privately")))
 
     async def _settle_card(self, outcome: str) -> None:
         card, self._card = self._card, None

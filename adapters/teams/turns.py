@@ -31,6 +31,7 @@ from adapters.teams.cards import (
 )
 from adapters.teams.replies import PressedCard, ReplySender
 from adapters.teams.send import Connector, TeamsSendError, connect
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError, ReauthRequired
 from bot.linking import Linked
 from bot.messages import ActionInvoke, ErrorReply, Inbound, LinkRequired, Reply
@@ -42,8 +43,6 @@ T = TypeVar("T")
 TURN_DEADLINE_S = 120.0  # the engine answers within its own 60 s; this bounds Teams calls too
 READ_TIMEOUT_S = 10.0
 UPN_TIMEOUT_S = 3.0
-SORRY = "Sorry — something went wrong on my side. Please try again in a moment."
-UNAVAILABLE = "The helpdesk isn't answering right now. Please try again in a minute."
 CONFIRM_KINDS = ("confirm", "cancel", "comment_instead")
 COMMANDS = ("help", "tickets", "outages", "approvals")
 
@@ -128,7 +127,7 @@ class TeamsTurns:
         except Exception:  # the user hears about it; the operator gets the trace
             log.exception("Teams turn failed")
             try:
-                await sender.send(ErrorReply(text=SORRY))
+                await sender.send(ErrorReply(text=prompts.reply("channel_sorry")))
             except TeamsSendError as exc:
                 log.error("Could not tell the user the turn failed: %s", exc.status)
         finally:
@@ -159,7 +158,7 @@ class TeamsTurns:
                 conversation_key=address.conversation_key,
                 display_name=address.user_name,
             )
-            text = "Link your helpdesk account so I can act for you."
+            text = prompts.reply("channel_link_to_act")
             await connector.post(render_link_required(LinkRequired(url=url, text=text)))
             return
         if command == "approvals" and self.approvals is not None:
@@ -174,7 +173,7 @@ class TeamsTurns:
                     outgoing = render_outages(await self.desk.outages(user))
         except (HelpdeskError, TimeoutError) as exc:
             log.warning("Teams %s failed: %s", command, type(exc).__name__)
-            outgoing = render_notice(UNAVAILABLE)
+            outgoing = render_notice(prompts.reply("channel_helpdesk_unavailable"))
         await connector.post(outgoing)
 
     # --- card presses ---------------------------------------------------------------------
@@ -182,6 +181,14 @@ class TeamsTurns:
     async def card_action(self, press: CardAction, *, claimed: bool = False) -> None:
         """A button on one of our cards. An invoke (Action.Execute) was claimed and the card
         set to "working" in the invoke's answer already."""
+        if not claimed and await self.pressed_by_someone_else(press):
+            # Someone else's card in a group chat: the card and its claim stay its owner's;
+            # the engine tells the presser to ask in their own chat.
+            await self.connect(press.address, lambda c: self._turn_away(c, press))
+            return
+        if press.needs_reason and self.decide is not None:
+            await self.decide(press)  # asks for the reason; the claim stays free
+            return
         if not claimed and not await self.claim(press.dedupe_key):
             return
         if press.kind in ("approve", "reject"):
@@ -211,6 +218,23 @@ class TeamsTurns:
                 await self._thank_for_feedback(connector, press)
 
         await self.connect(address, work)
+
+    async def pressed_by_someone_else(self, press: CardAction) -> bool:
+        """A press on a card of a conversation another person started (a group chat)."""
+        address = press.address
+        conversation = await self.desk.find_conversation(CHANNEL, address.conversation_key)
+        return conversation is not None and conversation.user_key != address.user_key
+
+    async def _turn_away(self, connector: Connector, press: CardAction) -> None:
+        address = press.address
+        inbound = Inbound(
+            channel=CHANNEL,
+            conversation_key=address.conversation_key,
+            user_key=address.user_key,
+            action=ActionInvoke(press.action_id, press.value),
+            address=address.to_dict(),
+        )
+        await self.send_replies(connector, self.services.engine.handle(inbound))
 
     async def _thank_for_feedback(self, connector: Connector, press: CardAction) -> None:
         """The rated answer keeps its text and loses its buttons."""
@@ -252,7 +276,7 @@ class TeamsTurns:
         await self.services.identities.note_channel_login(CHANNEL, address.user_key, address.upn)
 
         async def work(connector: Connector) -> None:
-            note = render_notice(f"✅ You're linked as **{linked.helpdesk_name}**.")
+            note = render_notice(prompts.reply("teams_linked_as", name=linked.helpdesk_name))
             try:
                 await connector.post(note)
             except TeamsSendError as exc:

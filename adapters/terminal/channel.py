@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from bot import prompts
 from bot.engine import Engine
 from bot.messages import (
     Action,
@@ -43,14 +44,15 @@ def render_reply(reply: Reply, *, streamed: bool = False) -> str | None:
             lines.append(f"  source [{index}] {source.title} — {source.url}")
         offers = [a.label for a in reply.actions if a.kind not in ("feedback",)]
         if offers:
-            lines.append("  you can type: " + " | ".join(offers))
+            lines.append("  " + prompts.reply("terminal_you_can_type", offers=" | ".join(offers)))
         return "\n".join(lines) if lines else None
     if isinstance(reply, ConfirmRequest):
         lines = [f"confirm> {reply.title}"]
         lines += [f"  {field.label}: {field.value}" for field in reply.fields]
         lines += [f"  note: {notice}" for notice in reply.notices]
         extra = [a.label for a in reply.actions if a.kind not in ("confirm", "cancel")]
-        lines.append("  reply yes to confirm or no to cancel" + "".join(f" | {x}" for x in extra))
+        hint = prompts.reply("terminal_confirm_hint")
+        lines.append(f"  {hint}" + "".join(f" | {x}" for x in extra))
         return "\n".join(lines)
     if isinstance(reply, HandoffStatus):
         return f"status> {reply.text}"
@@ -127,7 +129,7 @@ async def run_chat(
         interactive=interactive,
     )
     if interactive:
-        out.write("Type your question; /quit to leave.\n")
+        out.write(prompts.reply("terminal_welcome") + "\n")
     while True:
         if interactive:
             out.write("you> ")

@@ -43,6 +43,7 @@ from adapters.web.delivery import WebDelivery
 from adapters.web.protocol import OriginPolicy, normalize_origin
 from adapters.web.session import CHANNEL, WidgetSessions, request_origin
 from adapters.web.socket import CLOSE_SIGNED_OUT, WebChat
+from bot import prompts
 from bot.helpdesk.errors import HelpdeskError
 from bot.linking import Linked
 from bot.messages import Inbound, Reply
@@ -205,7 +206,7 @@ class WidgetPages:
         if not self._origins.allows(origin, request_origin=request_origin(request)):
             body = {
                 "error": "origin_not_allowed",
-                "message": "This site is not allowed to use the chat.",
+                "message": prompts.reply("web_site_not_allowed"),
             }
             return web.json_response(body, status=403, headers=headers)
         return web.json_response(await self._branding(), headers=headers)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from bot import prompts
+
 MAX_MESSAGE_BYTES = 4096  # the user's text, UTF-8 encoded
 MAX_FRAME_BYTES = 64 * 1024  # larger WebSocket frames close the connection (aiohttp 1009)
 RATE_LIMIT = 20  # messages and button presses per user ...
@@ -75,18 +77,11 @@ class Rejected:
     retry_after_s: float | None = None
 
 
-TOO_LARGE_TEXT = (
-    "That message is too long for the chat (the limit is about 4,000 characters). "
-    "Please shorten it, or ask me to create a ticket and add the details there."
-)
-
-
 def rate_limited_text(retry_after_s: float) -> str:
     seconds = max(1, round(retry_after_s))
-    return (
-        f"You're sending messages faster than I can keep up with. Your message was not sent; "
-        f"please try again in {seconds} second{'s' if seconds != 1 else ''}."
-    )
+    if seconds == 1:
+        return prompts.reply("web_too_fast_one_second")
+    return prompts.reply("web_too_fast", seconds=seconds)
 
 
 def parse_client_frame(raw: str) -> HelloFrame | MessageFrame | ActionFrame | PingFrame | BadFrame:
@@ -94,19 +89,19 @@ def parse_client_frame(raw: str) -> HelloFrame | MessageFrame | ActionFrame | Pi
     try:
         data = json.loads(raw)
     except ValueError:
-        return BadFrame("The chat sent something that is not JSON; it was ignored.")
+        return BadFrame(prompts.reply("web_frame_not_json"))
     if not isinstance(data, dict):
-        return BadFrame("The chat sent a frame that is not a JSON object; it was ignored.")
+        return BadFrame(prompts.reply("web_frame_not_object"))
     try:
         return _CLIENT_FRAME.validate_python(data)
     except ValidationError as exc:
         where = ", ".join(".".join(map(str, error["loc"])) or "frame" for error in exc.errors())
-        return BadFrame(f"The chat sent a frame that could not be used ({where}); it was ignored.")
+        return BadFrame(prompts.reply("web_frame_unusable", where=where))
 
 
 def check_message_size(frame: MessageFrame) -> Rejected | None:
     if len(frame.text.encode("utf-8")) > MAX_MESSAGE_BYTES:
-        return Rejected(frame.client_id, "too_large", TOO_LARGE_TEXT)
+        return Rejected(frame.client_id, "too_large", prompts.reply("web_too_long"))
     return None
 
 

@@ -20,7 +20,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot import confirmations
+from bot import confirmations, prompts
 from bot.messages import (
     Action,
     AgentMessage,
@@ -88,14 +88,16 @@ def render_source(source: Source) -> Frame:
 def handoff_label(status: HandoffStatus) -> str:
     """The short status line the widget shows for a handoff state."""
     if status.state == "queued":
-        return "Waiting for an agent…"
+        return prompts.reply("web_handoff_waiting")
     if status.state == "joined":
-        return f"{status.agent_name or 'An agent'} joined"
+        return prompts.reply(
+            "handoff_joined", name=status.agent_name or prompts.reply("web_an_agent")
+        )
     if status.state == "ended":
-        return "The agent ended the chat"
+        return prompts.reply("web_handoff_ended")
     if status.state == "cancelled":
-        return "You left the queue"
-    return "No agent is available right now"
+        return prompts.reply("web_handoff_left_queue")
+    return prompts.reply("web_handoff_unavailable")
 
 
 def is_final(reply: Reply) -> bool:
@@ -227,15 +229,20 @@ def _stored_from_text(message: StoredMessage, live_confirm: PendingAction | None
             "feedback": feedback,
         }
     if message.role == "agent":
-        return {"type": "agent", "name": message.author or "Agent", "text": text}
+        return {
+            "type": "agent",
+            "name": message.author or prompts.reply("web_agent_name"),
+            "text": text,
+        }
     if message.role == "notice":
         if is_confirm_text(text):
             actions: list[Frame] = []
             if live_confirm is not None:
+                confirm, cancel = prompts.reply("label_confirm"), prompts.reply("label_cancel")
                 actions = [
-                    {"id": f"confirm:{live_confirm.id}", "kind": "confirm", "label": "Confirm",
+                    {"id": f"confirm:{live_confirm.id}", "kind": "confirm", "label": confirm,
                      "value": None, "url": None, "style": "primary"},
-                    {"id": f"cancel:{live_confirm.id}", "kind": "cancel", "label": "Cancel",
+                    {"id": f"cancel:{live_confirm.id}", "kind": "cancel", "label": cancel,
                      "value": None, "url": None, "style": None},
                 ]  # fmt: skip
             return {

@@ -32,6 +32,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.web.protocol import OriginPolicy, RateLimiter
+from bot import prompts
 from bot.desk import Desk
 from bot.helpdesk.errors import AuthError, HelpdeskError, PermissionDenied, RateLimited
 from bot.identity import HelpdeskUser, IdentityService
@@ -100,14 +101,14 @@ def request_origin(request: web.Request) -> str:
 async def _read_credentials(request: web.Request) -> PasswordSignIn | TokenSignIn | web.Response:
     """The sign-in form from a JSON body, or the 4xx problem to answer with."""
     if request.content_type != "application/json":
-        return _problem(415, "json_required", "Please send the sign-in form as JSON.")
+        return _problem(415, "json_required", prompts.reply("web_sign_in_not_json"))
     try:
         data = await request.json()
         if isinstance(data, dict) and "access_token" in data:
             return TokenSignIn.model_validate(data)
         return PasswordSignIn.model_validate(data)
     except (ValueError, ValidationError):
-        return _problem(400, "invalid_form", "Please enter your email and password.")
+        return _problem(400, "invalid_form", prompts.reply("web_sign_in_incomplete"))
 
 
 def _problem(status: int, code: str, message: str) -> web.Response:
@@ -117,7 +118,7 @@ def _problem(status: int, code: str, message: str) -> web.Response:
 
 
 def origin_refused() -> web.Response:
-    return _problem(403, "origin_not_allowed", "This site is not allowed to use the chat.")
+    return _problem(403, "origin_not_allowed", prompts.reply("web_site_not_allowed"))
 
 
 class WidgetSessions:
@@ -197,9 +198,7 @@ class WidgetSessions:
         # behind one corporate proxy do not share a budget.
         account = credentials.email.lower() if isinstance(credentials, PasswordSignIn) else ""
         if self._limiter.check(f"{request.remote}|{account}") is not None:
-            return _problem(
-                429, "too_many_attempts", "Too many sign-in attempts. Please wait a minute."
-            )
+            return _problem(429, "too_many_attempts", prompts.reply("web_sign_in_too_many"))
 
         previous = await self.current(request)
         same_person = (
@@ -244,22 +243,18 @@ class WidgetSessions:
             return await self._link(user_key, credentials)
         except AuthError:
             message = (
-                "Your helpdesk sign-in could not be used here. Please sign in with your "
-                "email and password."
+                prompts.reply("web_sign_in_token_refused")
                 if isinstance(credentials, TokenSignIn)
-                else "That email and password didn't work. Please check them and try again."
+                else prompts.reply("web_sign_in_refused")
             )
             return _problem(401, "invalid_credentials", message)
         except PermissionDenied:
-            return _problem(403, "not_permitted", "This account cannot use the chat.")
+            return _problem(403, "not_permitted", prompts.reply("web_sign_in_not_permitted"))
         except RateLimited:
-            return _problem(429, "helpdesk_busy", "The helpdesk is busy. Please try again soon.")
+            return _problem(429, "helpdesk_busy", prompts.reply("web_helpdesk_busy"))
         except HelpdeskError as exc:
             log.warning("Widget sign-in failed: %s", type(exc).__name__)
-            return _problem(
-                503, "helpdesk_unavailable", "The helpdesk can't be reached right now. "
-                "Please try again in a minute."
-            )  # fmt: skip
+            return _problem(503, "helpdesk_unavailable", prompts.reply("web_helpdesk_unreachable"))
 
     async def sign_out(self, request: web.Request) -> web.Response:
         """DELETE /widget/session: revoke the session and unlink its helpdesk tokens."""

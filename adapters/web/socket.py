@@ -75,6 +75,7 @@ from adapters.web.render import (
     render_reply,
 )
 from adapters.web.session import CHANNEL, WidgetSessions, origin_refused
+from bot import prompts
 from bot.desk import Desk
 from bot.engine import Engine
 from bot.messages import ActionInvoke, HandoffStatus, Inbound, Message, Reply
@@ -85,7 +86,6 @@ HEARTBEAT_S = 25.0  # WebSocket pings: a dead peer (sleeping laptop) is noticed 
 TURN_TIMEOUT_S = 180.0  # backstop; the engine answers (maybe degraded) well before
 CLOSE_SIGNED_OUT = 4401
 HISTORY_ROWS = 400  # transcript rows (shown or not) a freshly loaded page is sent
-FAILED_TEXT = "Sorry — something went wrong on our side and your message was not handled."
 
 
 class WebChat:
@@ -114,7 +114,8 @@ class WebChat:
         user = await self._sessions.current(request)
         if user is None:
             return web.json_response(
-                {"error": "not_signed_in", "message": "Please sign in to chat."}, status=403
+                {"error": "not_signed_in", "message": prompts.reply("web_sign_in_to_chat")},
+                status=403,
             )
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_FRAME_BYTES)
         if not ws.can_prepare(request).ok:
@@ -127,7 +128,7 @@ class WebChat:
                 if message.type == WSMsgType.TEXT:
                     await self._on_frame(socket, message.data)
                 elif message.type == WSMsgType.BINARY:
-                    await socket.send(_bad("The chat sent a binary frame; it was ignored."))
+                    await socket.send(_bad(prompts.reply("web_frame_binary")))
                 else:
                     break
         finally:
@@ -179,7 +180,7 @@ class WebChat:
     async def _on_user_event(self, socket: LiveSocket, frame: MessageFrame | ActionFrame) -> None:
         if isinstance(frame, MessageFrame):
             if not frame.text.strip():
-                await socket.send(_bad("An empty message was ignored."))
+                await socket.send(_bad(prompts.reply("web_message_empty")))
                 return
             if (too_large := check_message_size(frame)) is not None:
                 await socket.send(_rejected(too_large))
@@ -211,7 +212,7 @@ class WebChat:
         try:
             self._tasks.spawn(self._run_turn(socket, inbound, frame.client_id), name="web-turn")
         except RuntimeError:
-            text = "The chat is restarting. Your message will be sent again when it is back."
+            text = prompts.reply("web_restarting")
             await socket.send(_rejected(Rejected(frame.client_id, "shutting_down", text)))
 
     async def _run_turn(self, socket: LiveSocket, inbound: Inbound, client_id: str) -> None:
@@ -234,10 +235,16 @@ class WebChat:
         except Exception:
             log.exception("A widget turn failed")
             if acked:
-                failed = {"type": "error", "code": "failed", "text": FAILED_TEXT, "seq": None}
+                failed = {
+                    "type": "error",
+                    "code": "failed",
+                    "text": prompts.reply("web_message_failed"),
+                    "seq": None,
+                }
                 await self._delivery.publish(key, {**failed, "reply_to": client_id})
             else:
-                await socket.send(_rejected(Rejected(client_id, "failed", FAILED_TEXT)))
+                failed_text = prompts.reply("web_message_failed")
+                await socket.send(_rejected(Rejected(client_id, "failed", failed_text)))
         finally:
             await self._delivery.publish(key, {"type": "done", "reply_to": client_id})
             await self._delivery.sync_all(key)
@@ -266,7 +273,12 @@ class WebChat:
                     pass  # stored by the engine; sent below from the store
         except Exception:
             log.exception("Answering the waiting question after sign-in failed")
-            failed = {"type": "error", "code": "failed", "text": FAILED_TEXT, "seq": None}
+            failed = {
+                "type": "error",
+                "code": "failed",
+                "text": prompts.reply("web_message_failed"),
+                "seq": None,
+            }
             await self._delivery.publish(key, failed)
         finally:
             await self._delivery.publish(key, {"type": "done", "reply_to": None})

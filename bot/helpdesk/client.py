@@ -105,6 +105,9 @@ class HelpdeskClient:
             budget=retry_budget, backoff_base=backoff_base, backoff_max=backoff_max
         )
         self._transport = Transport(self._http, base_url=base_url, timeout=timeout, policy=policy)
+        # How long one call may take when the helpdesk is slow but answers: connect, then
+        # wait for the answer. Callers derive their deadlines from it (see bot.tooling).
+        self.call_timeout_s = connect_timeout + read_timeout
         self._refresher = TokenRefresher(self.refresh, on_refreshed=on_tokens_refreshed)
 
     async def __aenter__(self) -> Self:

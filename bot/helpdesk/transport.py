@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bot import metrics
 from bot.helpdesk.errors import (
     HelpdeskError,
     HelpdeskUnavailable,
@@ -81,6 +82,11 @@ def _error_fields(response: httpx.Response) -> tuple[str | None, int | None]:
         error if isinstance(error, str) else None,
         number if isinstance(number, int) and not isinstance(number, bool) else None,
     )
+
+
+def _observe(method: str, path: str, started: float, *, failure: str | None) -> None:
+    seconds = time.perf_counter() - started
+    metrics.current().helpdesk_attempt(method, path, seconds=seconds, failure=failure)
 
 
 class _Retry(Exception):
@@ -190,15 +196,18 @@ class Transport:
                 request.headers.pop("Cookie", None)
                 response = await self._http.send(request)
         except _NEVER_SENT as exc:
+            _observe(method, path, started, failure="connect")
             reason = f"Cannot connect ({type(exc).__name__})"
             raise _Retry(HelpdeskUnavailable(reason, method=method, path=path)) from exc
         except (httpx.TransportError, TimeoutError) as exc:
             # Sent, at least in part: the server may have acted on it.
+            _observe(method, path, started, failure="no_response")
             reason = f"No response ({type(exc).__name__})"
             if not idempotent:
                 raise OutcomeUnknown(reason, method=method, path=path) from exc
             raise _Retry(HelpdeskUnavailable(reason, method=method, path=path)) from exc
         except httpx.HTTPError as exc:  # e.g. an invalid URL: a configuration mistake
+            _observe(method, path, started, failure="request_failed")
             reason = f"Request failed ({type(exc).__name__})"
             raise HelpdeskError(reason, method=method, path=path) from exc
         log.debug(
@@ -209,6 +218,7 @@ class Transport:
             (time.perf_counter() - started) * 1000,
         )
         status = response.status_code
+        _observe(method, path, started, failure=str(status) if status >= 400 else None)
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             error, _ = _error_fields(response)

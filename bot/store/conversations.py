@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._base import StoreBase, resolve_now
 from bot.store.errors import InvalidTransition
@@ -32,7 +33,28 @@ class ConversationStore(StoreBase):
         ``address`` replaces the stored one (channels may move a conversation, e.g. a
         Teams serviceUrl change), so proactive sends use the latest.
         """
-        now = resolve_now(now)
+        async with self._writing() as session:
+            row = await self._get_or_create_in(
+                session,
+                channel,
+                conversation_key,
+                user_key=user_key,
+                address=address,
+                now=resolve_now(now),
+            )
+            return conversation_from_row(row)
+
+    async def _get_or_create_in(
+        self,
+        session: AsyncSession,
+        channel: str,
+        conversation_key: str,
+        *,
+        user_key: str,
+        address: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> ConversationRow:
+        """`get_or_create_conversation` in the caller's write transaction."""
         new_address = dict(address) if address is not None else None
         insert = (
             self._insert(_C)
@@ -50,19 +72,16 @@ class ConversationStore(StoreBase):
             .on_conflict_do_nothing(index_elements=["channel", "conversation_key"])
             .returning(_C)
         )
-        async with self._writing() as session:
-            row = await session.scalar(insert)
-            if row is None:
-                row = (
-                    await session.scalars(
-                        select(_C).where(
-                            _C.channel == channel, _C.conversation_key == conversation_key
-                        )
-                    )
-                ).one()
-                if new_address is not None and row.address != new_address:
-                    row.address = new_address
-            return conversation_from_row(row)
+        row = await session.scalar(insert)
+        if row is None:
+            row = (
+                await session.scalars(
+                    select(_C).where(_C.channel == channel, _C.conversation_key == conversation_key)
+                )
+            ).one()
+            if new_address is not None and row.address != new_address:
+                row.address = new_address
+        return row
 
     async def get_conversation(self, conversation_id: int) -> Conversation | None:
         async with self._reading() as session:

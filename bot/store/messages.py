@@ -13,11 +13,14 @@ from bot.store._base import StoreBase, resolve_now
 from bot.store.errors import NotFound
 from bot.store.models import ConversationRow, MessageRow
 from bot.store.records import (
+    Conversation,
     Feedback,
     Message,
     MessageStatus,
+    NewMessage,
     Role,
     TokenUsage,
+    conversation_from_row,
     message_from_row,
 )
 
@@ -85,6 +88,47 @@ class MessageStore(StoreBase):
         )
         return message
 
+    async def add_messages(
+        self,
+        conversation_id: int,
+        messages: Sequence[NewMessage],
+        *,
+        settles: int | None = None,
+        now: datetime | None = None,
+    ) -> list[Message]:
+        """Append several messages in one transaction (all or none), in the given order
+        with consecutive ``seq``: what one turn adds after the model has answered. With
+        ``settles``, that message of the conversation (the turn's inbound) is marked done
+        in the same transaction."""
+        if not messages:
+            return []
+        now = resolve_now(now)
+        async with self._writing() as session:
+            await _lock_conversation(session, conversation_id)
+            last = await session.scalar(
+                update(ConversationRow)
+                .where(ConversationRow.id == conversation_id)
+                .values(last_seq=ConversationRow.last_seq + len(messages), last_activity_at=now)
+                .returning(ConversationRow.last_seq)
+                .execution_options(synchronize_session=False)
+            )
+            assert last is not None
+            first = last - len(messages) + 1
+            values = [
+                _new_row(conversation_id, seq, message, now)
+                for seq, message in enumerate(messages, start=first)
+            ]
+            rows = await session.scalars(insert(_M).values(values).returning(_M))
+            added = sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
+            if settles is not None:
+                await session.execute(
+                    update(_M)
+                    .where(_M.id == settles, _M.conversation_id == conversation_id)
+                    .values(status="done")
+                    .execution_options(synchronize_session=False)
+                )
+            return added
+
     async def get_message(self, message_id: int) -> Message | None:
         async with self._reading() as session:
             row = await session.get(_M, message_id)
@@ -121,6 +165,28 @@ class MessageStore(StoreBase):
         async with self._reading() as session:
             rows = list(await session.scalars(query))
         return [message_from_row(row) for row in reversed(rows)]
+
+    async def conversation_with_history(
+        self, conversation_id: int, *, limit: int
+    ) -> tuple[Conversation | None, list[Message]]:
+        """The conversation and, while the bot owns it, its last ``limit`` messages after
+        the summary (oldest first), read in one transaction: a turn's view of both."""
+        async with self._reading() as session:
+            row = await session.get(ConversationRow, conversation_id)
+            if row is None:
+                return None, []
+            conversation = conversation_from_row(row)
+            if conversation.owner != "bot":
+                return conversation, []
+            query = (
+                select(_M)
+                .where(_M.conversation_id == conversation_id)
+                .where(_M.seq > (conversation.summary_up_to_seq or 0))
+                .order_by(_M.seq.desc())
+                .limit(limit)
+            )
+            rows = list(await session.scalars(query))
+        return conversation, [message_from_row(row) for row in reversed(rows)]
 
     async def messages_after(
         self, conversation_id: int, *, after_seq: int, limit: int = 500
@@ -173,45 +239,88 @@ class MessageStore(StoreBase):
         now: datetime | None,
         **columns: Any,
     ) -> tuple[Message, bool]:
-        now = resolve_now(now)
         async with self._writing() as session:
-            # Lock the conversation row first: it serializes appends per conversation (so
-            # seq follows commit order) and makes the event_id check below race-free.
-            await _lock_conversation(session, conversation_id)
-            if event_id is not None:
-                existing = await session.scalar(
-                    select(_M).where(_M.conversation_id == conversation_id, _M.event_id == event_id)
-                )
-                if existing is not None:
-                    return message_from_row(existing), False
-            seq = await session.scalar(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id)
-                .values(last_seq=ConversationRow.last_seq + 1, last_activity_at=now)
-                .returning(ConversationRow.last_seq)
-                .execution_options(synchronize_session=False)
+            return await append_in(
+                session,
+                conversation_id,
+                role=role,
+                content=content,
+                status=status,
+                event_id=event_id,
+                now=resolve_now(now),
+                **columns,
             )
-            row = await session.scalar(
-                insert(_M)
-                .values(
-                    conversation_id=conversation_id,
-                    seq=seq,
-                    role=role,
-                    content=content,
-                    status=status,
-                    event_id=event_id,
-                    created_at=now,
-                    **columns,
-                )
-                .returning(_M)
-            )
-            assert row is not None
-            return message_from_row(row), True
 
     async def _update_message(self, statement: Any) -> bool:
         statement = statement.returning(_M.id).execution_options(synchronize_session=False)
         async with self._writing() as session:
             return (await session.scalar(statement)) is not None
+
+
+async def append_in(
+    session: AsyncSession,
+    conversation_id: int,
+    *,
+    role: Role,
+    content: str,
+    status: MessageStatus,
+    event_id: str | None,
+    now: datetime,
+    **columns: Any,
+) -> tuple[Message, bool]:
+    """Append one message in the caller's write transaction; (message, created)."""
+    # Lock the conversation row first: it serializes appends per conversation (so seq
+    # follows commit order) and makes the event_id check below race-free.
+    await _lock_conversation(session, conversation_id)
+    if event_id is not None:
+        existing = await session.scalar(
+            select(_M).where(_M.conversation_id == conversation_id, _M.event_id == event_id)
+        )
+        if existing is not None:
+            return message_from_row(existing), False
+    seq = await session.scalar(
+        update(ConversationRow)
+        .where(ConversationRow.id == conversation_id)
+        .values(last_seq=ConversationRow.last_seq + 1, last_activity_at=now)
+        .returning(ConversationRow.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    row = await session.scalar(
+        insert(_M)
+        .values(
+            conversation_id=conversation_id,
+            seq=seq,
+            role=role,
+            content=content,
+            status=status,
+            event_id=event_id,
+            created_at=now,
+            **columns,
+        )
+        .returning(_M)
+    )
+    assert row is not None
+    return message_from_row(row), True
+
+
+def _new_row(conversation_id: int, seq: int, message: NewMessage, now: datetime) -> dict[str, Any]:
+    usage = message.usage
+    return {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "role": message.role,
+        "content": message.content,
+        "status": message.status,
+        "event_id": None,
+        "reply_to_id": message.reply_to_id,
+        "author": message.author,
+        "tool_calls": message.tool_calls,
+        "tool_call_id": message.tool_call_id,
+        "meta": message.meta,
+        "input_tokens": usage.input_tokens if usage else None,
+        "output_tokens": usage.output_tokens if usage else None,
+        "created_at": now,
+    }
 
 
 async def _lock_conversation(session: AsyncSession, conversation_id: int) -> None:

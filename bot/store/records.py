@@ -105,6 +105,21 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to append with others in one transaction (`Store.add_messages`)."""
+
+    role: Role
+    content: str
+    reply_to_id: int | None = None
+    author: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    usage: TokenUsage | None = None
+    meta: dict[str, Any] | None = None
+    status: MessageStatus = "done"
+
+
+@dataclass(frozen=True, slots=True)
 class PendingAction:
     id: str
     conversation_id: int

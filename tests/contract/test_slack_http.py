@@ -23,9 +23,10 @@ import pytest
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.channel import Channel
 from adapters.compose import Services, build_services
 from adapters.linking.pages import CSRF_FIELD
-from adapters.server import TASKS, create_app
+from adapters.server import CHANNELS, TASKS, create_app
 from adapters.tasks import TaskGroup
 from bot.settings import Settings
 from sandbox.runner import RunningSandbox
@@ -57,6 +58,7 @@ class SlackHarness:
     http: httpx.AsyncClient
     sandbox: RunningSandbox
     verifier: SignatureVerifier = field(default_factory=lambda: SignatureVerifier(SIGNING_SECRET))
+    channels: dict[str, Channel] = field(default_factory=dict)  # what the app mounted
 
     # --- requests as Slack sends them ---------------------------------------------------
 
@@ -237,7 +239,9 @@ class _serve:
         await site.start()
         port = self._runner.addresses[0][1]
         self._http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
-        return SlackHarness(self._fake, services, app[TASKS], self._http, self._sandbox)
+        return SlackHarness(
+            self._fake, services, app[TASKS], self._http, self._sandbox, channels=app[CHANNELS]
+        )
 
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()

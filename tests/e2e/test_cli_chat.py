@@ -42,7 +42,9 @@ def sandbox() -> Iterator[SandboxThread]:
         yield running
 
 
-def run_chat(sandbox: SandboxThread, tmp_path: Path, lines: list[str]) -> str:
+def run_cli(
+    sandbox: SandboxThread, tmp_path: Path, lines: list[str], *, password: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -57,7 +59,7 @@ def run_chat(sandbox: SandboxThread, tmp_path: Path, lines: list[str]) -> str:
     }
     completed = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "chat", "--user", "jane@acme.example",
-         "--password", "demo-jane"],
+         "--password", password],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -66,8 +68,22 @@ def run_chat(sandbox: SandboxThread, tmp_path: Path, lines: list[str]) -> str:
         timeout=240,
         check=False,
     )  # fmt: skip
+    return completed
+
+
+def run_chat(sandbox: SandboxThread, tmp_path: Path, lines: list[str]) -> str:
+    completed = run_cli(sandbox, tmp_path, lines, password="demo-jane")
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed.stdout
+
+
+def test_a_refused_password_is_one_line_and_exit_1(sandbox: SandboxThread, tmp_path: Path) -> None:
+    completed = run_cli(sandbox, tmp_path, ["hello"], password="not-her-password")
+    assert completed.returncode == 1
+    assert completed.stderr.splitlines()[-1:] == [
+        "helpdesk-bot: the helpdesk refused that email or password"
+    ], completed.stderr[-3000:]
+    assert "Traceback" not in completed.stderr and "you>" not in completed.stdout
 
 
 def test_scripted_chat_session_against_the_sandbox(sandbox: SandboxThread, tmp_path: Path) -> None:
@@ -91,6 +107,7 @@ def test_scripted_chat_session_against_the_sandbox(sandbox: SandboxThread, tmp_p
     status = out.split("you> What is the status of ticket 3018?")[1].split("you> ")[0]
     assert "Printer not working" in status and "open" in status
     assert "confirm> Create a ticket" in out
+    assert "\n  reply yes to confirm or no to cancel" in out
     assert len(re.findall(r"Created ticket \*\*\d{4}\*\*", out)) == 1, out
 
     log = httpx.get(
@@ -103,5 +120,7 @@ def test_scripted_chat_session_against_the_sandbox(sandbox: SandboxThread, tmp_p
     assert len(sizes) >= 2 * len(KB_QUESTIONS)
     assert max(sizes) <= BUDGET, sizes
     tail = sizes[-12:]  # long after the budget was reached: flat, not growing
-    assert max(tail) - min(tail) <= BUDGET * 0.3, sizes
+    # A turn's requests grow by its tool results, and a fold takes several old turns at
+    # once (hysteresis), so the first request after a fold is smaller than the last before.
+    assert max(tail) - min(tail) <= BUDGET * 0.35, sizes
     assert tail[-1] <= max(sizes[: len(sizes) // 2]) * 1.1, sizes

@@ -116,6 +116,13 @@ class ScriptedChatModel:
     def hang(self, *, prefix_text: str = "") -> None:
         self.enqueue(Hang(prefix_text=prefix_text))
 
+    def withdraw(self) -> list[Step]:
+        """Take back the steps left: for a test whose point is that the model is NOT called
+        (it asserts on what it gets back)."""
+        left = list(self._steps)
+        self._steps.clear()
+        return left
+
     # -- inspection ------------------------------------------------------------------------
 
     @property

@@ -1,6 +1,7 @@
 """The context builder keeps every request within the token budget, and never splits a turn."""
 
 from bot.context import (
+    KEEP_AFTER_FOLD,
     HistoryItem,
     estimate_tokens,
     fit_to_budget,
@@ -62,9 +63,38 @@ def test_older_turns_are_named_for_folding_and_none_is_lost() -> None:
     folded = {item.seq for item in plan.fold}
     assert folded, "something must be folded at this budget"
     for item in history:
-        if item.message.role == "user":
-            assert (item.message.content in kept) != (item.seq in folded)
-    assert max(folded) < min(i.seq for i in history if i.message.content in kept)
+        if item.message.role == "user":  # sent, or folded, or both (folded ahead of need)
+            assert item.message.content in kept or item.seq in folded
+    assert history[-1].seq not in folded, "the current turn is never folded"
+    assert folded == set(range(max(folded) + 1)), "the oldest turns are folded, none skipped"
+
+
+def test_nothing_is_folded_while_everything_fits() -> None:
+    history = [item for turn in range(3) for item in _turn(turn * 4, words=20)]
+    plan = plan_context(system="sys", summary=None, history=history, tools=TOOLS, budget=4000)
+    assert plan.fold == []
+    assert len(plan.messages) == 1 + len(history)
+
+
+def test_folds_come_in_chunks_far_apart_over_sixty_turns() -> None:
+    """Once the budget is reached, a fold leaves the history well below it, so the next
+    fold (a summary model call) is turns away — not one on every turn."""
+    history: list[HistoryItem] = []
+    folds, sizes = 0, []
+    for turn in range(60):
+        history.extend(_turn(turn * 4, words=120))
+        plan = plan_context(
+            system="sys", summary="s" * 400, history=history, tools=TOOLS, budget=2000
+        )
+        sizes.append(plan.input_tokens)
+        if plan.fold:
+            folds += 1
+            folded = {item.seq for item in plan.fold}
+            history = [item for item in history if item.seq not in folded]
+            left = sum(message_tokens(item.message) for item in history)
+            assert left <= KEEP_AFTER_FOLD * 2000, "folded down well below the budget"
+    assert 1 < folds <= 60 // 4, folds
+    assert max(sizes) <= 2000
 
 
 def test_a_tool_call_is_never_separated_from_its_result() -> None:

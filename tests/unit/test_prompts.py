@@ -17,6 +17,9 @@ VALUES = {
     "reason": "user asked for a person",
     # replies/ and notes/
     "answer": "Restart the VPN client.",
+    "index": 2,
+    "limit": "10,000",
+    "omitted": "950,167",
     "error": "ticket 3018 not found",
     "name": "Alex Agent",
     "note": "Jane's VPN drops every hour.",
@@ -27,11 +30,23 @@ VALUES = {
     "text": "I'm looking at it now.",
     "title": "Create a ticket",
     "tool": "create_ticket",
+    # the channels' replies
+    "channel": "Slack",
+    "count": 2,
+    "links": "[VPN setup](https://kb.example/1)",
+    "minutes": 15,
+    "offers": "Create a ticket | Talk to a human",
+    "priority": "High",
+    "seconds": 3,
+    "service": "VPN",
+    "status": "degraded",
+    "where": "Just write to me here.",
+    "who": "Jane Smith",
 }
 
 ROOT = Path(__file__).resolve().parents[2]
 # prompts.reply("name", ...) / prompts.note("name", ...) and the done texts tools declare
-_CALL = re.compile(r"""(?:prompts\.(reply|note)|done_reply)\(\s*f?"([a-z_{}]+)"\s*[,)]""")
+_CALL = re.compile(r"""(?:prompts\.(reply|note)|done_reply)\(\s*f?["']([a-z_{}]+)["']\s*[,)]""")
 
 
 @pytest.mark.parametrize("name", prompts.names())
@@ -56,15 +71,37 @@ def test_every_tool_has_a_description() -> None:
     assert len(tools) == 14
 
 
-def test_every_sentence_the_code_names_exists() -> None:
-    """Each reply and note the core and the tools name is a file that renders above."""
+def _named_in(*folders: str) -> set[str]:
+    """The replies and notes the code in `folders` names as literals."""
     named = set()
-    for path in [*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("tools").rglob("*.py")]:
+    for path in (p for top in folders for p in ROOT.joinpath(top).rglob("*.py")):
         for kind, name in _CALL.findall(path.read_text(encoding="utf-8")):
             if "{" not in name:  # names built at run time are checked by the engine tests
                 named.add(f"{'notes' if kind == 'note' else 'replies'}/{name}")
-    assert len(named) > 40, named
+    return named
+
+
+def test_every_sentence_the_code_names_exists() -> None:
+    """Each reply and note the core, the tools and the channels name is a file that renders."""
+    named = _named_in("bot", "tools", "adapters")
+    assert len(_named_in("adapters")) > 150, _named_in("adapters")
     assert named <= set(prompts.names()), named - set(prompts.names())
+
+
+# Replies only the channels use; none is left behind when a channel stops naming it.
+_CHANNEL_PREFIXES = tuple(
+    f"replies/{prefix}_"
+    for prefix in (
+        *("channel", "slack", "teams", "web", "terminal"),
+        *("link_form", "link_done", "link_refused", "link_channel"),
+    )
+)
+
+
+def test_every_channel_sentence_is_named_by_a_channel() -> None:
+    kept = {name for name in prompts.names() if name.startswith(_CHANNEL_PREFIXES)}
+    assert len(kept) > 100, kept
+    assert kept <= _named_in("adapters"), kept - _named_in("adapters")
 
 
 def test_user_facing_sentences_keep_their_wording() -> None:
@@ -77,6 +114,21 @@ def test_user_facing_sentences_keep_their_wording() -> None:
     assert prompts.reply("turn_val_ai_suggests", answer="Reboot.") == (
         "Here's what the helpdesk's assistant suggests:\n\nReboot."
     )
+
+
+def test_channel_sentences_keep_their_wording() -> None:
+    assert prompts.reply("channel_sorry") == (
+        "Sorry — something went wrong on my side. Please try again in a moment."
+    )
+    assert prompts.reply("teams_only_managers_approve") == "Only managers have tickets to approve."
+    assert prompts.reply("slack_passed_to_agent_thread", where="<https://t|the thread>") == (
+        "I passed your message on to <https://t|the thread>; please continue there."
+    )
+    assert prompts.reply("web_too_fast", seconds=3).endswith("please try again in 3 seconds.")
+    assert prompts.reply("link_refused_new_link", where="Slack") == (
+        "Send the assistant any message in Slack and it will give you a new link."
+    )
+    assert prompts.reply("teams_help").startswith("**What you can type**\n\n- **tickets**")
 
 
 def test_missing_value_is_an_error() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy.event import listen, remove
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.store import Conversation, NotFound, Store, TokenUsage
+from bot.store import Conversation, NewMessage, NotFound, Store, TokenUsage
 
 
 @pytest.fixture
@@ -181,3 +183,108 @@ async def test_feedback_is_recorded_on_an_answer_of_the_same_conversation(
 async def test_adding_to_an_unknown_conversation_raises_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.add_message(404, role="user", content="hello?")
+
+
+async def test_a_turns_messages_are_added_in_one_transaction_in_order(
+    store: Store, other_store: Store, conversation: Conversation
+) -> None:
+    question, _ = await store.add_inbound_message(conversation.id, "VPN?", event_id="t-1")
+    call = [{"id": "c1", "name": "search_kb", "arguments": '{"query": "vpn"}'}]
+    turn = [
+        NewMessage(role="assistant", content="", tool_calls=call, usage=TokenUsage(90, 5)),
+        NewMessage(role="tool", content='{"articles": []}', tool_call_id="c1"),
+        NewMessage(role="assistant", content="Reconnect.", reply_to_id=question.id, meta={"k": 1}),
+    ]
+    batches = [[NewMessage(role="agent", content=f"agent {n}")] * 3 for n in range(4)]
+
+    added, *others = await asyncio.gather(
+        store.add_messages(conversation.id, turn),
+        *(other_store.add_messages(conversation.id, batch) for batch in batches),
+    )
+
+    assert [(m.role, m.content) for m in added] == [(m.role, m.content) for m in turn]
+    for batch in (added, *others):  # each batch's seqs are unbroken by the others
+        assert [m.seq for m in batch] == list(range(batch[0].seq, batch[0].seq + 3))
+    assert (added[0].tool_calls, added[0].input_tokens, added[1].tool_call_id) == (call, 90, "c1")
+    assert (added[2].reply_to_id, added[2].meta) == (question.id, {"k": 1})
+    stored = await store.messages_after(conversation.id, after_seq=0)
+    assert [m.seq for m in stored] == list(range(1, 1 + 1 + 3 + 4 * 3))
+    assert await store.replies_for_event(conversation.id, "t-1") == [added[2]]
+
+
+async def test_a_batch_is_all_or_nothing(store: Store, conversation: Conversation) -> None:
+    good = NewMessage(role="assistant", content="kept?")
+    bad = NewMessage(role="assistant", content="x", status="bogus")  # type: ignore[arg-type]
+
+    with pytest.raises(SQLAlchemyError):
+        await store.add_messages(conversation.id, [good, bad])
+
+    assert await store.recent_messages(conversation.id, limit=10) == []
+    [after] = await store.add_messages(conversation.id, [good])
+    assert after.seq == 1, "the failed batch took no sequence numbers"
+
+
+async def test_a_turn_reads_the_conversation_and_its_unsummarised_history_at_once(
+    store: Store, conversation: Conversation
+) -> None:
+    for n in range(1, 6):
+        await store.add_message(conversation.id, role="assistant", content=f"line {n}")
+    assert await store.set_summary(conversation.id, summary="lines 1-2", up_to_seq=2)
+
+    current, history = await store.conversation_with_history(conversation.id, limit=2)
+
+    assert current is not None and current.summary == "lines 1-2"
+    assert [m.content for m in history] == ["line 4", "line 5"], "the newest, oldest first"
+    _, after_summary = await store.conversation_with_history(conversation.id, limit=10)
+    assert [m.seq for m in after_summary] == [3, 4, 5]
+    assert await store.set_owner(conversation.id, expected="bot", new="queued")
+    queued, nothing = await store.conversation_with_history(conversation.id, limit=10)
+    assert queued is not None and queued.owner == "queued" and nothing == []
+    assert await store.conversation_with_history(404, limit=10) == (None, [])
+
+
+async def test_an_inbound_message_and_its_conversation_are_stored_in_one_transaction(
+    store: Store, other_store: Store
+) -> None:
+    commits: list[object] = []
+
+    def on_commit(connection: object) -> None:
+        commits.append(connection)
+
+    listen(store.engine.sync_engine, "commit", on_commit)
+    try:
+        conversation, first, created = await store.receive_inbound(
+            "web", "w-9", user_key="E7", address={"room": "a"}, content="VPN?", event_id="i-1"
+        )
+    finally:
+        remove(store.engine.sync_engine, "commit", on_commit)
+    assert len(commits) == 1
+    assert created and (first.conversation_id, first.seq, first.status) == (
+        conversation.id,
+        1,
+        "pending",
+    )
+
+    replays = await asyncio.gather(
+        *(
+            r.receive_inbound(
+                "web", "w-9", user_key="E7", address={"room": "b"}, content="VPN?", event_id="i-1"
+            )
+            for r in (store, other_store) * 3
+        )
+    )
+    assert {(c.id, m.id, made) for c, m, made in replays} == {(conversation.id, first.id, False)}
+    assert all(c.address == {"room": "b"} for c, _, _ in replays), "the newest address is kept"
+    assert await store.recent_messages(conversation.id, limit=10) == [first]
+
+
+async def test_a_message_from_someone_else_is_not_stored_in_a_conversation(store: Store) -> None:
+    conversation, first, _ = await store.receive_inbound(
+        "slack", "thread-1", user_key="U1", address=None, content="my VPN", event_id="e-1"
+    )
+    assert first is not None
+    same, other, created = await store.receive_inbound(
+        "slack", "thread-1", user_key="U2", address=None, content="me too", event_id="e-2"
+    )
+    assert (same.id, same.user_key, other, created) == (conversation.id, "U1", None, False)
+    assert await store.recent_messages(conversation.id, limit=10) == [first]
