@@ -46,6 +46,37 @@ def estimate_tokens(body: dict[str, Any]) -> int:
     return max(1, chars // 4)
 
 
+def estimate_output_tokens(body: bytes) -> int:
+    """Output tokens of a model answer as it crossed the wire (a server-sent event stream
+    or one JSON body), four characters per token over text and tool-call arguments."""
+    chars = 0
+    for data in _answer_payloads(body):
+        for choice in data.get("choices") or []:
+            part = choice.get("delta") or choice.get("message") or {}
+            chars += len(part.get("content") or "")
+            for call in part.get("tool_calls") or []:
+                function = call.get("function") or {}
+                chars += len(function.get("name") or "") + len(function.get("arguments") or "")
+    return chars // 4
+
+
+def _answer_payloads(body: bytes) -> list[dict[str, Any]]:
+    text = body.decode("utf-8", "replace")
+    if not text.lstrip().startswith("data:"):
+        try:
+            return [json.loads(text)]
+        except ValueError:
+            return []
+    payloads = []
+    for line in text.splitlines():
+        if line.startswith("data:") and line[5:].strip() not in ("", "[DONE]"):
+            try:
+                payloads.append(json.loads(line[5:]))
+            except ValueError:
+                continue
+    return payloads
+
+
 def _last_user_words(messages: list[dict[str, Any]]) -> int:
     for message in reversed(messages):
         if message.get("role") == "user":
