@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.render import escape, mrkdwn_section, priorities, truncate
+from adapters.slack.render import escape, mrkdwn_section, truncate
+from adapters.vocabulary import priorities
 from bot import prompts
 from bot.helpdesk.models import JobType
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.teams.activities import ACTION_KEY, VALUE_KEY
+from adapters.vocabulary import priorities, statuses
 from bot import prompts
 from bot.helpdesk.models import Outage, Ticket
 from bot.messages import (
@@ -243,27 +244,6 @@ def render_help() -> Outgoing:
 
 
 # --- helpdesk records ----------------------------------------------------------------------
-
-
-def priorities() -> dict[int, str]:
-    """The helpdesk's priorities (1 = critical … 5 = lowest) as the user reads them."""
-    return {
-        1: prompts.reply("channel_priority_critical"),
-        2: prompts.reply("channel_priority_high"),
-        3: prompts.reply("channel_priority_medium"),
-        4: prompts.reply("channel_priority_low"),
-        5: prompts.reply("channel_priority_lowest"),
-    }
-
-
-def statuses() -> dict[str, str]:
-    """A ticket's status as the user reads it."""
-    return {
-        "open": prompts.reply("channel_status_open"),
-        "in_progress": prompts.reply("channel_status_in_progress"),
-        "on_hold": prompts.reply("channel_status_on_hold"),
-        "closed": prompts.reply("channel_status_closed"),
-    }
 
 
 def ticket_facts(ticket: Ticket) -> list[str]:
