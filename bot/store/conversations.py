@@ -54,8 +54,18 @@ class ConversationStore(StoreBase):
         address: Mapping[str, Any] | None,
         now: datetime,
     ) -> ConversationRow:
-        """`get_or_create_conversation` in the caller's write transaction."""
+        """`get_or_create_conversation` in the caller's write transaction, the row locked
+        for the rest of it (FOR UPDATE on PostgreSQL; on SQLite the transaction already
+        holds the database's write lock). The usual case, a conversation that exists, is
+        one SELECT; the INSERT runs only for a new one (and a racing creator's row is read
+        after it)."""
         new_address = dict(address) if address is not None else None
+        existing = select(_C).where(_C.channel == channel, _C.conversation_key == conversation_key)
+        row = await session.scalar(existing.with_for_update())
+        if row is not None:
+            if new_address is not None and row.address != new_address:
+                row.address = new_address
+            return row
         insert = (
             self._insert(_C)
             .values(
@@ -73,12 +83,8 @@ class ConversationStore(StoreBase):
             .returning(_C)
         )
         row = await session.scalar(insert)
-        if row is None:
-            row = (
-                await session.scalars(
-                    select(_C).where(_C.channel == channel, _C.conversation_key == conversation_key)
-                )
-            ).one()
+        if row is None:  # another transaction created it since the SELECT
+            row = (await session.scalars(existing.with_for_update())).one()
             if new_address is not None and row.address != new_address:
                 row.address = new_address
         return row

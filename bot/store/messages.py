@@ -104,7 +104,8 @@ class MessageStore(StoreBase):
             return []
         now = resolve_now(now)
         async with self._writing() as session:
-            await _lock_conversation(session, conversation_id)
+            # The UPDATE locks the conversation row until COMMIT (SQLite: the database's
+            # write lock), so concurrent appends take their seq in commit order.
             last = await session.scalar(
                 update(ConversationRow)
                 .where(ConversationRow.id == conversation_id)
@@ -112,7 +113,8 @@ class MessageStore(StoreBase):
                 .returning(ConversationRow.last_seq)
                 .execution_options(synchronize_session=False)
             )
-            assert last is not None
+            if last is None:
+                raise NotFound("conversation", conversation_id)
             first = last - len(messages) + 1
             values = [
                 _new_row(conversation_id, seq, message, now)
@@ -266,12 +268,17 @@ async def append_in(
     status: MessageStatus,
     event_id: str | None,
     now: datetime,
+    locked: bool = False,
     **columns: Any,
 ) -> tuple[Message, bool]:
-    """Append one message in the caller's write transaction; (message, created)."""
+    """Append one message in the caller's write transaction; (message, created).
+
+    ``locked``: the caller's transaction already holds the conversation row's lock (it
+    read it FOR UPDATE), so it is not taken again."""
     # Lock the conversation row first: it serializes appends per conversation (so seq
     # follows commit order) and makes the event_id check below race-free.
-    await _lock_conversation(session, conversation_id)
+    if not locked:
+        await _lock_conversation(session, conversation_id)
     if event_id is not None:
         existing = await session.scalar(
             select(_M).where(_M.conversation_id == conversation_id, _M.event_id == event_id)
@@ -285,6 +292,8 @@ async def append_in(
         .returning(ConversationRow.last_seq)
         .execution_options(synchronize_session=False)
     )
+    if seq is None:
+        raise NotFound("conversation", conversation_id)
     row = await session.scalar(
         insert(_M)
         .values(
@@ -324,8 +333,11 @@ def _new_row(conversation_id: int, seq: int, message: NewMessage, now: datetime)
 
 
 async def _lock_conversation(session: AsyncSession, conversation_id: int) -> None:
-    # FOR UPDATE on PostgreSQL; SQLite has no row locks, but the transaction already holds
-    # the database write lock (BEGIN IMMEDIATE).
+    # FOR UPDATE on PostgreSQL. SQLite has no row locks, but the write transaction already
+    # holds the database's write lock (BEGIN IMMEDIATE), so there is nothing to take; a
+    # missing conversation is found by the UPDATE that follows.
+    if session.get_bind().dialect.name == "sqlite":
+        return
     query = select(ConversationRow.id).where(ConversationRow.id == conversation_id)
     if await session.scalar(query.with_for_update()) is None:
         raise NotFound("conversation", conversation_id)

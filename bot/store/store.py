@@ -101,6 +101,7 @@ class Store(
                 event_id=event_id,
                 now=now,
                 author=author,
+                locked=True,  # read FOR UPDATE by _get_or_create_in
             )
         return conversation, message, created
 

@@ -127,11 +127,12 @@ async def test_a_turn_stores_its_replies_in_one_transaction_after_the_inbound(
 
     b = bench(answer_after_looking, Step(text="Reconnect the VPN."))
     writes: list[list[str]] = [[]]  # the message writes of each transaction
-    conversation_reads: list[str] = []  # whole conversation rows read (not the lock's id)
+    conversation_reads: list[str] = []  # whole conversation rows read after the inbound
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         words = statement.split()
-        if words[:3] == ["SELECT", "conversations.id,", "conversations.channel,"]:
+        after_inbound = len(writes) > 1  # the inbound's transaction reads the row it locks
+        if after_inbound and words[:3] == ["SELECT", "conversations.id,", "conversations.channel,"]:
             conversation_reads.append(statement)
         if words[:3] == ["INSERT", "INTO", "messages"] or words[:2] == ["UPDATE", "messages"]:
             writes[-1].append(" ".join(words[:4]))
