@@ -14,6 +14,7 @@ nothing more of that step is released and its text is replaced by a refusal.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -31,13 +32,24 @@ def _runs(words: list[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + RUN_WORDS]) for i in range(len(words) - RUN_WORDS + 1)}
 
 
+@functools.lru_cache(maxsize=64)
+def _text_runs(text: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(_runs(_words(text)))
+
+
+@functools.lru_cache(maxsize=8)
+def protected_runs(instructions: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """Every run of the instruction texts. Built once per set of texts, not per model step:
+    the system prompt and tool descriptions are the same from turn to turn (the union
+    shares its runs with the per-text sets, so a cached entry costs little memory)."""
+    return frozenset().union(*(_text_runs(text) for text in instructions))
+
+
 class DisclosureGuard:
     """One model step's text, released to the user as long as it recites no instruction."""
 
     def __init__(self, instructions: Iterable[str]) -> None:
-        self._protected: set[tuple[str, ...]] = set()
-        for text in instructions:
-            self._protected |= _runs(_words(text))
+        self._protected = protected_runs(tuple(instructions))
         self._text = ""
         self._released = 0  # characters of `_text` already given to the user
         self._checked = 0  # words of `_text` whose run was already compared
