@@ -8,6 +8,12 @@ would each put their steps on the one event loop, and the ack of event 501 would
 behind all of them; waiting for a slot costs the loop nothing.
 https://docs.slack.dev/apis/events-api#responding
 
+Acks first: even 16 turns take loop time from acks, so queued work does not start while
+Slack requests are being acknowledged (`acknowledging()` counts them, the HTTP handler
+enters it). It starts when none are in flight, or `DEFER_AT_MOST_S` after it was queued,
+whichever comes first, so a steady stream of requests cannot starve it. Running work goes
+on; only starts wait.
+
 The tasks stay owned by the server's `TaskGroup` (drained at shutdown). `pause()` holds
 work that has not started yet, so a test or benchmark can observe the ack path alone.
 """
@@ -15,7 +21,8 @@ work that has not started yet, so a test or benchmark can observe the ack path a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from adapters.tasks import TaskGroup
@@ -23,33 +30,57 @@ from adapters.tasks import TaskGroup
 # Turns at once per process: enough to overlap the helpdesk's and the model's latency,
 # few enough that an ack waits behind at most this many runnable steps.
 TURNS_AT_ONCE = 16
+# The longest queued work waits for a moment with no ack in flight: far below a turn's own
+# latency, long enough for a burst's acks to go out first.
+DEFER_AT_MOST_S = 0.25
 
 
 class WorkAfterAck:
     """`spawn(work, name=...)` like a TaskGroup, but at most `limit` pieces run at once."""
 
-    def __init__(self, tasks: TaskGroup, *, limit: int = TURNS_AT_ONCE) -> None:
+    def __init__(
+        self, tasks: TaskGroup, *, limit: int = TURNS_AT_ONCE, defer_s: float = DEFER_AT_MOST_S
+    ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self._tasks = tasks
         self._slots = asyncio.Semaphore(limit)
         self._open = asyncio.Event()
         self._open.set()
+        self._no_acks = asyncio.Event()
+        self._no_acks.set()
         self.limit = limit
+        self.defer_s = defer_s
         self.waiting = 0  # acknowledged, not started yet
         self.running = 0
+        self.acks_in_flight = 0
+        self.deferred_past_deadline = 0  # starts the deadline let through during acks
 
     def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> None:
         """Queue work after an ack (raises while the server shuts down, so Slack gets a 500
         and redelivers to a replica that is up)."""
-        self._tasks.spawn(self._run(work), name=name)
+        deadline = asyncio.get_running_loop().time() + self.defer_s
+        self._tasks.spawn(self._run(work, deadline), name=name)
         self.waiting += 1  # counted at the ack, so waiting + running is what was acknowledged
 
-    async def _run(self, work: Coroutine[Any, Any, Any]) -> None:
+    @asynccontextmanager
+    async def acknowledging(self) -> AsyncIterator[None]:
+        """Around one Slack request's handling: while any is in flight, no work starts."""
+        self.acks_in_flight += 1
+        self._no_acks.clear()
+        try:
+            yield
+        finally:
+            self.acks_in_flight -= 1
+            if self.acks_in_flight == 0:
+                self._no_acks.set()
+
+    async def _run(self, work: Coroutine[Any, Any, Any], deadline: float) -> None:
         started = False
         try:
             await self._open.wait()
             async with self._slots:
+                await self._acks_first(deadline)
                 self.waiting -= 1
                 started = True
                 self.running += 1
@@ -61,6 +92,16 @@ class WorkAfterAck:
             if not started:  # cancelled while queued (shutdown): the coroutine never ran
                 self.waiting -= 1
                 work.close()
+
+    async def _acks_first(self, deadline: float) -> None:
+        """Wait until no ack is in flight, or until `deadline` (loop time)."""
+        if self._no_acks.is_set():
+            return
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._no_acks.wait()
+        except TimeoutError:
+            self.deferred_past_deadline += 1
 
     def pause(self) -> None:
         """Hold work that has not started (running work goes on)."""

@@ -160,8 +160,9 @@ class SlackChannel:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """Bolt's aiohttp adapter: verify, dispatch, answer (the listeners only ack)."""
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        async with self.work.acknowledging():  # acks first: no work starts meanwhile
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
 
     def spawn(self, work: Any, *, name: str) -> None:
         """Work after the ack: queued for a slot, owned by the server (raises while shutting
