@@ -10,9 +10,10 @@ https://docs.slack.dev/apis/events-api#responding
 
 Acks first: even 16 turns take loop time from acks, so queued work does not start while
 Slack requests are being acknowledged (`acknowledging()` counts them, the HTTP handler
-enters it). It starts when none are in flight, or `DEFER_AT_MOST_S` after it was queued,
-whichever comes first, so a steady stream of requests cannot starve it. Running work goes
-on; only starts wait.
+enters it). A burst's requests are each handled in one pass of the loop, so "none in
+flight" happens between any two of them; work therefore starts only once none has been
+in flight for `QUIET_S`, or `DEFER_AT_MOST_S` after it was queued, whichever comes first,
+so a steady stream of requests cannot starve it. Running work goes on; only starts wait.
 
 The tasks stay owned by the server's `TaskGroup` (drained at shutdown). `pause()` holds
 work that has not started yet, so a test or benchmark can observe the ack path alone.
@@ -33,6 +34,9 @@ TURNS_AT_ONCE = 16
 # The longest queued work waits for a moment with no ack in flight: far below a turn's own
 # latency, long enough for a burst's acks to go out first.
 DEFER_AT_MOST_S = 0.25
+# How long no Slack request must be in flight before queued work starts: far longer than
+# the gap between two requests of a burst, far shorter than a turn.
+QUIET_S = 0.02
 
 
 class WorkAfterAck:
@@ -47,8 +51,9 @@ class WorkAfterAck:
         self._slots = asyncio.Semaphore(limit)
         self._open = asyncio.Event()
         self._open.set()
-        self._no_acks = asyncio.Event()
-        self._no_acks.set()
+        self._quiet = asyncio.Event()  # no ack in flight for QUIET_S
+        self._quiet.set()
+        self._last_ack_end = 0.0
         self.limit = limit
         self.defer_s = defer_s
         self.waiting = 0  # acknowledged, not started yet
@@ -67,13 +72,25 @@ class WorkAfterAck:
     async def acknowledging(self) -> AsyncIterator[None]:
         """Around one Slack request's handling: while any is in flight, no work starts."""
         self.acks_in_flight += 1
-        self._no_acks.clear()
+        self._quiet.clear()
         try:
             yield
         finally:
             self.acks_in_flight -= 1
+            loop = asyncio.get_running_loop()
+            self._last_ack_end = loop.time()
             if self.acks_in_flight == 0:
-                self._no_acks.set()
+                loop.call_later(QUIET_S, self._check_quiet)
+
+    def _check_quiet(self) -> None:
+        """Called QUIET_S after an ack ended: open the gate if nothing came meanwhile."""
+        if self.acks_in_flight > 0 or self._quiet.is_set():
+            return
+        since = asyncio.get_running_loop().time() - self._last_ack_end
+        if since >= QUIET_S:
+            self._quiet.set()
+        else:  # another request came and went: wait for its own quiet spell
+            asyncio.get_running_loop().call_later(QUIET_S - since, self._check_quiet)
 
     async def _run(self, work: Coroutine[Any, Any, Any], deadline: float) -> None:
         started = False
@@ -94,12 +111,12 @@ class WorkAfterAck:
                 work.close()
 
     async def _acks_first(self, deadline: float) -> None:
-        """Wait until no ack is in flight, or until `deadline` (loop time)."""
-        if self._no_acks.is_set():
+        """Wait until no ack has been in flight for QUIET_S, or until `deadline` (loop time)."""
+        if self._quiet.is_set():
             return
         try:
             async with asyncio.timeout_at(deadline):
-                await self._no_acks.wait()
+                await self._quiet.wait()
         except TimeoutError:
             self.deferred_past_deadline += 1
 
