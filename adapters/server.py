@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -214,10 +215,25 @@ async def run_server(settings: Settings, *, host: str, port: int, sandbox_port: 
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
+            freeze_startup_heap()
             _print_banner(services, host=host, port=port)
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
+
+
+def freeze_startup_heap() -> None:
+    """Exempt everything built at startup (modules, settings, clients, the app) from the
+    garbage collector's scans.
+
+    Each full collection otherwise walks that whole heap; under a burst of requests the
+    collections triggered by per-request allocations were ~75% of the Slack ack path's CPU
+    (0.31 ms of a dispatch, 0.075 ms with the heap frozen), delaying the last acks of a
+    500-event burst. Later objects are collected as before.
+    https://docs.python.org/3/library/gc.html#gc.freeze
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _print_banner(services: Services, *, host: str, port: int) -> None:

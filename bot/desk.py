@@ -67,6 +67,10 @@ class Desk:
         thread here while an agent is on the case, instead of starting a second one."""
         return await self._store.handoff_of_user(channel, user_key)
 
+    async def conversations_in_handoff(self, channel: str) -> list[Conversation]:
+        """The channel's conversations a human owns or is queued for, in one statement."""
+        return await self._store.conversations_in_handoff(channel)
+
     async def get_conversation(self, conversation_id: int) -> Conversation | None:
         return await self._store.get_conversation(conversation_id)
 

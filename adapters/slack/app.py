@@ -32,7 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.channel import ChannelServices, link_page_url
 from adapters.slack.after_ack import WorkAfterAck
-from adapters.slack.assistant import AssistantThreads
+from adapters.slack.assistant import AssistantEventsOnly, AssistantThreads
 from adapters.slack.commands import ConfirmedWrites, SlackCommands
 from adapters.slack.delivery import SlackDelivery
 from adapters.slack.home import SlackHome
@@ -128,7 +128,7 @@ class SlackChannel:
         assistant.thread_started(self._on_assistant_thread_started)
         assistant.user_message(self._on_assistant_message)
         assistant.thread_context_changed(self._on_context_changed)
-        self.bolt.use(assistant)
+        self.bolt.use(AssistantEventsOnly(assistant))
         self.bolt.event("app_mention")(self._on_mention)
         self.bolt.event("message")(self._on_message)
         self.bolt.event("app_home_opened")(self._on_home_opened)
@@ -160,8 +160,9 @@ class SlackChannel:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """Bolt's aiohttp adapter: verify, dispatch, answer (the listeners only ack)."""
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        async with self.work.acknowledging():  # acks first: no work starts meanwhile
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
 
     def spawn(self, work: Any, *, name: str) -> None:
         """Work after the ack: queued for a slot, owned by the server (raises while shutting

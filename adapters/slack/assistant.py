@@ -1,7 +1,8 @@
 """Slack's AI assistant threads: the greeting, suggested prompts from live state, the
 working status and the thread title (https://docs.slack.dev/ai/developing-ai-apps).
 
-`AsyncAssistant` routes the thread's events; this module is what the bot does with them.
+`AsyncAssistant` routes the thread's events (behind `AssistantEventsOnly`, which spares
+every other request its cost); this module is what the bot does with them.
 The status and title are cosmetic: their failures are logged, never raised.
 """
 
@@ -9,8 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.payload_utils import (
+    is_assistant_event,
+    is_other_message_sub_event_in_assistant_thread,
+)
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -94,3 +104,33 @@ class AssistantThreads:
                 log.info("assistant.threads.setStatus failed: %s", type(exc).__name__)
 
         return set_status
+
+
+class AssistantEventsOnly(AsyncMiddleware):
+    """Bolt's `AsyncAssistant`, consulted only for the events it can act on.
+
+    The assistant middleware runs on every request and, for each of its listeners, builds
+    Bolt's whole argument set to evaluate the matchers — for an ordinary DM or @mention,
+    which none of them can match. Its listeners only match `payload_utils.is_assistant_event`
+    and its one other action is to ack sub-events of assistant threads; every other request
+    goes straight on, which takes that work off the ack path.
+    """
+
+    def __init__(self, assistant: AsyncAssistant) -> None:
+        self._assistant = assistant
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
+        if is_assistant_event(body) or is_other_message_sub_event_in_assistant_thread(body):
+            return await self._assistant.async_process(req=req, resp=resp, next=next)
+        return await next()
+
+    @property
+    def name(self) -> str:
+        return "AssistantEventsOnly"

@@ -40,6 +40,7 @@ from aiohttp import web
 from adapters.channel import ChannelServices
 from adapters.tasks import TaskGroup
 from adapters.web.delivery import WebDelivery
+from adapters.web.follower import WidgetFollower
 from adapters.web.protocol import OriginPolicy, normalize_origin
 from adapters.web.session import CHANNEL, WidgetSessions, request_origin
 from adapters.web.socket import CLOSE_SIGNED_OUT, WebChat
@@ -57,6 +58,7 @@ DEFAULT_PRIMARY = "#1f5fbf"
 WIDGET_SIGN_IN_PATH = "/widget/frame#signin"  # the widget signs in where it is, no link page
 
 WEB_DELIVERY = web.AppKey("web_delivery", WebDelivery)
+WEB_FOLLOWER = web.AppKey("web_follower", WidgetFollower)
 WEB_SESSIONS = web.AppKey("web_sessions", WidgetSessions)
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -85,6 +87,7 @@ class WebChannel:
             settings.bot_public_url, settings.widget_allowed_origins
         )
         self.delivery = WebDelivery(services.desk)
+        self.follower = WidgetFollower(desk=services.desk, delivery=self.delivery)
         self.sessions = WidgetSessions(
             desk=services.desk,
             identities=services.identities,
@@ -116,6 +119,7 @@ class WebChannel:
 
         self.sessions.on_relinked = relinked
         app[WEB_DELIVERY] = self.delivery
+        app[WEB_FOLLOWER] = self.follower
         app[WEB_SESSIONS] = self.sessions
         app.router.add_get("/", pages.demo)
         for path in _STATIC:
@@ -141,7 +145,7 @@ class WebChannel:
 
     async def _follow(self, _: web.Application) -> None:
         self._follower.append(
-            asyncio.create_task(self.delivery.follow(self._stopping), name="widget-follow")
+            asyncio.create_task(self.follower.run(self._stopping), name="widget-follow")
         )
 
     async def _close_sockets(self, _: web.Application) -> None:

@@ -5,7 +5,8 @@ frame with a seq is sent only after every stored row between the cursor and it (
 from the store, `adapters.web_render.render_stored`), so each socket sees every transcript
 row once and in order — whether the row came from a live turn, the handoff relay, or a
 replay after a reconnect. `WebDelivery.deliver` is the widget's proactive sender for the
-relay (issue 6).
+relay (issue 6); rows another replica wrote reach the sockets through
+`adapters.web.follower`.
 """
 
 from __future__ import annotations
@@ -36,9 +37,6 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 10.0
 REPLAY_PAGE = 200
-# A relayed agent message may be written by another replica; sockets here pick it up within
-# this interval (the handoff's 2 s delivery target includes the relay's own 1 s poll).
-FOLLOW_EVERY_S = 0.5
 
 
 class LiveSocket:
@@ -91,6 +89,10 @@ class WebDelivery:
             sockets.discard(socket)
             if not sockets:
                 del self._sockets[socket.conversation_key]
+
+    def live_keys(self) -> frozenset[str]:
+        """The conversation keys with at least one open socket here."""
+        return frozenset(self._sockets)
 
     def sockets(self, conversation_key: str) -> list[LiveSocket]:
         return list(self._sockets.get(conversation_key, ()))
@@ -168,17 +170,6 @@ class WebDelivery:
             await socket.send(frame)
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await socket.ws.close(code=code, message=frame["type"].encode())
-
-    async def follow(self, stopping: asyncio.Event, *, every_s: float = FOLLOW_EVERY_S) -> None:
-        """Catch live sockets up with rows another replica wrote (its handoff relay), while
-        their conversation is with a human; runs until `stopping` is set."""
-        while not stopping.is_set():
-            for key in list(self._sockets):
-                conversation = await self._desk.find_conversation(CHANNEL, key)
-                if conversation is not None and conversation.in_handoff:
-                    await self.sync_all(key)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), every_s)
 
     async def close_all(self) -> None:
         for key in list(self._sockets):

@@ -161,9 +161,12 @@ class ConversationStore(StoreBase):
             or_(_C.summary_up_to_seq.is_(None), _C.summary_up_to_seq < up_to_seq),
         )
 
-    async def conversations_in_handoff(self) -> list[Conversation]:
-        """Conversations owned by a human or waiting for one: the relay's work list."""
+    async def conversations_in_handoff(self, channel: str | None = None) -> list[Conversation]:
+        """Conversations owned by a human or waiting for one (in `channel`, if given): the
+        relay's work list, and the widget follower's."""
         query = select(_C).where(_C.owner != "bot").order_by(_C.id)
+        if channel is not None:
+            query = query.where(_C.channel == channel)
         async with self._reading() as session:
             return [conversation_from_row(row) for row in await session.scalars(query)]
 

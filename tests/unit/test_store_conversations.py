@@ -129,6 +129,19 @@ async def test_conversations_in_handoff_are_the_queued_and_human_ones(store: Sto
     assert bot.id not in {c.id for c in in_handoff}
 
 
+async def test_conversations_in_handoff_of_one_channel_leave_the_others_out(
+    store: Store,
+) -> None:
+    web = await store.get_or_create_conversation("web", "a", user_key="u")
+    slack = await store.get_or_create_conversation("slack", "a", user_key="u")
+    for conversation in (web, slack):
+        await store.set_owner(conversation.id, expected="bot", new="queued")
+
+    assert [c.id for c in await store.conversations_in_handoff("web")] == [web.id]
+    assert [c.id for c in await store.conversations_in_handoff("slack")] == [slack.id]
+    assert [c.id for c in await store.conversations_in_handoff()] == [web.id, slack.id]
+
+
 async def test_relay_cursor_only_moves_forward(store: Store, conversation: Conversation) -> None:
     await store.set_helpdesk_chat(conversation.id, 101)
     t1, t2 = T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)
