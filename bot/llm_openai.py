@@ -108,13 +108,13 @@ class OpenAIChatModel:
             async with asyncio.timeout_at(deadline):
                 chunks = await self._client.chat.completions.create(
                     model=self._model,
-                    messages=messages,
+                    messages=[],  # sent in `extra_body`, see _bulky_params
                     stream=True,
                     stream_options={"include_usage": True},
-                    tools=tools or openai.omit,
                     temperature=_given(request.temperature),
                     max_completion_tokens=self._max_tokens(request, "max_completion_tokens"),
                     max_tokens=self._max_tokens(request, "max_tokens"),
+                    extra_body=_bulky_params(messages, tools),
                 )
             try:
                 while True:
@@ -178,6 +178,21 @@ def openai_chat_model(
 
 
 # -- request conversion --------------------------------------------------------------------
+
+
+def _bulky_params(
+    messages: list[ChatCompletionMessageParam], tools: list[ChatCompletionFunctionToolParam]
+) -> dict[str, object]:
+    """The messages and tool schemas, passed as `extra_body` (which the SDK merges into the
+    JSON body as given, over the typed fields) rather than as typed parameters: the SDK
+    walks every node of typed parameters to apply aliases and formats that plain chat
+    messages and JSON schemas never use — about 4 ms of CPU per request with our 14 tool
+    schemas and a budget-full history, a third of a simple turn's CPU. We build both as
+    plain JSON here, so the wire body is the same."""
+    bulky: dict[str, object] = {"messages": messages}
+    if tools:
+        bulky["tools"] = tools
+    return bulky
 
 
 def _given(value: float | None) -> float | openai.Omit:
