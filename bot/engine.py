@@ -283,15 +283,8 @@ class Engine:
                 async for reply in self._replay(conversation.id, inbound.event_id):
                     yield reply
                 return
-            # One read for the conversation and, while the bot owns it, the model's history.
-            current, history = await self._history.current(conversation.id)
             replies = self._turn_or_relink(
-                current or conversation,
-                inbound,
-                stored,
-                masked=masked,
-                settlement=settlement or Settlement(),
-                history=history,
+                conversation, inbound, stored, masked=masked, settlement=settlement or Settlement()
             )
             async for reply in replies:
                 yield reply
@@ -310,15 +303,8 @@ class Engine:
             address=conversation.address or {},
         )
         start_turn(channel=conversation.channel, conversation=conversation.id)
-        current, history = await self._history.current(conversation.id)
         replies = self._turn_or_relink(
-            current or conversation,
-            inbound,
-            stored,
-            masked=False,
-            settlement=Settlement(),
-            history=history,
-            again=True,
+            conversation, inbound, stored, masked=False, settlement=Settlement(), again=True
         )
         with metrics.current().turn(conversation.channel).timing() as meter:
             async for reply in replies:
@@ -333,9 +319,12 @@ class Engine:
         *,
         masked: bool,
         settlement: Settlement,
-        history: list[HistoryItem],
         again: bool = False,
     ) -> AsyncIterator[Reply]:
+        """The turn, under the lock the caller holds; a lost sign-in asks to relink."""
+        # One read for the conversation and, while the bot owns it, the model's history.
+        current, history = await self._history.current(conversation.id)
+        conversation = current or conversation
         turn = self._turn(conversation, inbound, stored, masked, settlement, history, again=again)
         try:
             async for reply in turn:

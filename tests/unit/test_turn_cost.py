@@ -88,16 +88,21 @@ class AnsweringModel:
         return None
 
 
-async def test_a_sixty_turn_conversation_folds_in_a_few_chunks(store: Store) -> None:
-    model = AnsweringModel()
-    engine = Engine(
+def answering_engine(store: Store, model: AnsweringModel, *, budget: int) -> Engine:
+    """The real engine over the store, answered by `model`, with a small input budget."""
+    return Engine(
         store=store,
         identities=Directory(),
         helpdesk=cast(HelpdeskClient, ChatDouble()),
         model=model,
         tools=Tools().registry(),
-        config=EngineConfig(input_token_budget=3000, val_ai_wait_s=0.0),
+        config=EngineConfig(input_token_budget=budget, val_ai_wait_s=0.0),
     )
+
+
+async def test_a_sixty_turn_conversation_folds_in_a_few_chunks(store: Store) -> None:
+    model = AnsweringModel()
+    engine = answering_engine(store, model, budget=3000)
     for number in range(60):
         inbound = Inbound("test", "long", USER_KEY, text=f"{'word ' * 150}({number})")
         async for _ in engine.handle(inbound):
@@ -254,14 +259,7 @@ async def test_a_conversation_the_agent_gave_back_meanwhile_is_answered(store: S
 async def test_a_folded_chunk_reaches_the_summary_whole(store: Store) -> None:
     """A chunk is several turns at once; none of it may be cut from the summary's input."""
     model = AnsweringModel()
-    engine = Engine(
-        store=store,
-        identities=Directory(),
-        helpdesk=cast(HelpdeskClient, ChatDouble()),
-        model=model,
-        tools=Tools().registry(),
-        config=EngineConfig(input_token_budget=8000, val_ai_wait_s=0.0),
-    )
+    engine = answering_engine(store, model, budget=8000)
     for number in range(40):
         inbound = Inbound("test", "chunks", USER_KEY, text=f"{'word ' * 150}<{number}>")
         async for _ in engine.handle(inbound):
