@@ -16,8 +16,6 @@ from typing import Any
 
 import pytest
 
-from bot.logcontext import ContextFilter
-from bot.logging_setup import install
 from bot.messages import Reply
 from bot.store.store import Store
 from sandbox.runner import RunningSandbox
@@ -25,6 +23,7 @@ from tests.contract.engine_harness import Harness, HarnessFactory, harness_facto
 from tests.contract.test_handoff import agent_says, escalate, relay_for
 from tests.fakes.scripted_model import Reply as Step
 from tests.fakes.scripted_model import tool_call
+from tests.log_capture import root_logs_to
 
 FIELDS = {"time", "level", "logger", "message", "correlation_id", "channel", "conversation"}
 channel_log = logging.getLogger("tests.channel")
@@ -53,18 +52,8 @@ class Captured:
 @pytest.fixture
 def captured() -> Iterator[Captured]:
     capture = Captured()
-    handler = logging.StreamHandler(capture.stream)
-    handler.addFilter(ContextFilter())
-    install(handler, fmt="%(message)s", output="json")
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    with root_logs_to(capture.stream, fmt="%(message)s", level=logging.DEBUG, output="json"):
         yield capture
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 def turn_ids(lines: list[dict[str, Any]], *, conversation: int) -> str:

@@ -17,31 +17,20 @@ from urllib.parse import urlsplit
 import pytest
 
 from adapters.cli import LOG_FORMAT
-from bot.logcontext import ContextFilter
-from bot.logging_setup import MAX_MESSAGE_CHARS, install
+from bot.logging_setup import MAX_MESSAGE_CHARS
 from sandbox.runner import RunningSandbox
 from tests.contract.test_slack_http import _serve, dm_event, event_body
 from tests.fakes.slack_api import SlackApiFake
 from tests.faults.ledger import LEDGER
+from tests.log_capture import root_logs_to
 
 MARKER = "private-words-of-a-user"
 
 
 @pytest.fixture
 def captured() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(ContextFilter())
-    install(handler, fmt=LOG_FORMAT)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
+    with root_logs_to(io.StringIO(), fmt=LOG_FORMAT, level=logging.INFO) as stream:
         yield stream
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 async def _raw(port: int, request: bytes) -> bytes:

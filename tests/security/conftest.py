@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 
 from adapters.cli import LOG_FORMAT
-from bot.logcontext import ContextFilter
-from bot.logging_setup import install
 from tests.conftest import DEMO_PASSWORDS
 from tests.contract.test_slack_http import SIGNING_SECRET
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN
+from tests.log_capture import root_logs_to
 from tests.security.ledger import LEDGER
 
 _LOG = io.StringIO()
@@ -55,18 +54,8 @@ def ledger_per_test() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def captured_logs() -> Iterator[io.StringIO]:
-    handler = logging.StreamHandler(_LOG)
-    handler.addFilter(ContextFilter())
-    install(handler, fmt=LOG_FORMAT)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield _LOG
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+    with root_logs_to(_LOG, fmt=LOG_FORMAT, level=logging.DEBUG) as stream:
+        yield stream
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
