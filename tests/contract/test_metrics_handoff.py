@@ -7,11 +7,10 @@ per app) and reads the samples off its registry.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
-from bot import metrics
 from bot.llm import ModelUnavailable
 from bot.messages import Message
 from bot.metrics import Metrics
@@ -20,27 +19,13 @@ from sandbox.runner import RunningSandbox
 from tests.contract.engine_harness import HarnessFactory, harness_factory
 from tests.contract.test_handoff import Inbox, agent_says, escalate, relay_for, relay_once
 from tests.fakes.scripted_model import Fail
+from tests.metrics_fixtures import registry_fixture, sample  # noqa: F401 - the `registry` fixture
 
 
 @pytest.fixture
 async def make(sandbox: RunningSandbox, store: Store) -> AsyncIterator[HarnessFactory]:
     async for factory in harness_factory(sandbox, store):
         yield factory
-
-
-@pytest.fixture
-def registry() -> Iterator[Metrics]:
-    bound = Metrics()
-    token = metrics.bind(bound)
-    try:
-        yield bound
-    finally:
-        metrics.reset(token)
-
-
-def sample(registry: Metrics, name: str, **labels: str) -> float:
-    value = registry.registry.get_sample_value(name, labels)
-    return 0.0 if value is None else value
 
 
 async def test_a_handoff_counts_each_state_the_relay_lag_and_the_rating(

@@ -3,31 +3,15 @@ and a channel's dedupe claims counted as hits (over the real store)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from bot import metrics
 from bot.desk import Desk
 from bot.helpdesk.client import HelpdeskClient
 from bot.messages import ConfirmRequest, HandoffStatus, Message, Typing
 from bot.metrics import Metrics, endpoint_template
 from bot.store.store import Store
-
-
-@pytest.fixture
-def registry() -> Iterator[Metrics]:
-    bound = Metrics()
-    token = metrics.bind(bound)
-    try:
-        yield bound
-    finally:
-        metrics.reset(token)
-
-
-def sample(registry: Metrics, name: str, **labels: str) -> float:
-    return registry.registry.get_sample_value(name, labels) or 0.0
+from tests.metrics_fixtures import registry_fixture, sample  # noqa: F401 - the `registry` fixture
 
 
 @pytest.mark.parametrize(
